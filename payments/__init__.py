@@ -1,0 +1,3 @@
+"""Cashless social-payment disbursement backend."""
+
+__version__ = "0.1.0"

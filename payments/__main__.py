@@ -1,0 +1,3 @@
+from payments.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Pluggable bank and e-wallet adapters, found through the `payments.adapters` entry points."""

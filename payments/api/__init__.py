@@ -1,0 +1,1 @@
+"""HTTP API: flask-smorest blueprints, thin views over services."""

@@ -1,0 +1,1 @@
+"""Marshmallow schemas, written by hand (never generated from tables)."""

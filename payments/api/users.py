@@ -1,0 +1,82 @@
+from typing import Any
+
+from flask import current_app, g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from payments.api.auth import admits, current_actor
+from payments.api.schemas.users import (
+    IssuedTokenSchema,
+    MeSchema,
+    TokenCreateSchema,
+    UserCreateSchema,
+    UserSchema,
+    UserWithTokenSchema,
+)
+from payments.api.session import db_session, unit_of_work
+from payments.errors import NotFound
+from payments.security import services
+from payments.security.model import User
+from payments.security.roles import ALL_ROLES, Role
+
+blp = Blueprint("users", __name__, url_prefix="/api/v1", description="Users, roles and API tokens")
+
+
+def _ttl(args: dict[str, Any]) -> int:
+    return int(args.get("ttl_days") or current_app.extensions["payments"].settings.token_ttl_days)
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @admits(Role.ADMIN)
+    @blp.response(200, UserSchema(many=True))
+    def get(self) -> Any:
+        """All users with their roles."""
+        return db_session().scalars(select(User).order_by(User.username)).all()
+
+    @admits(Role.ADMIN)
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserWithTokenSchema)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Create a user and issue the first token (shown once)."""
+        with unit_of_work() as session:
+            actor = current_actor()
+            user = services.create_user(
+                session, actor, args["username"], args["roles"], display_name=args.get("display_name")
+            )
+            token = services.issue_token(session, actor, user, ttl_days=_ttl({}))
+        return {"user": user, "token": token}
+
+
+@blp.route("/users/<int:user_id>/tokens")
+class UserTokens(MethodView):
+    @admits(Role.ADMIN)
+    @blp.arguments(TokenCreateSchema)
+    @blp.response(201, IssuedTokenSchema)
+    def post(self, args: dict[str, Any], user_id: int) -> Any:
+        """Issue another token for a user (shown once)."""
+        with unit_of_work() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound(f"user {user_id} does not exist")
+            return services.issue_token(session, current_actor(), user, ttl_days=_ttl(args))
+
+
+@blp.route("/tokens/<int:token_id>/revoke")
+class TokenRevoke(MethodView):
+    @admits(Role.ADMIN)
+    @blp.response(204)
+    def post(self, token_id: int) -> None:
+        """Revoke a token at once. Revoking twice is harmless."""
+        with unit_of_work() as session:
+            services.revoke_token(session, current_actor(), token_id)
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @admits(*ALL_ROLES)
+    @blp.response(200, MeSchema)
+    def get(self) -> Any:
+        """Who the token belongs to, and its roles."""
+        return {"username": g.principal.username, "roles": sorted(g.principal.roles)}

@@ -1,0 +1,82 @@
+"""The application factory: configuration, database, API blueprints, errors, logging."""
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from flask import Flask, Response, g, has_request_context, request
+from flask_smorest import Api
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from payments import __version__
+from payments.api import audit, health, users
+from payments.api.auth import check_request
+from payments.api.errors import register_error_handlers
+from payments.api.session import close_session
+from payments.config import Settings
+from payments.db import make_engine, make_session_factory
+from payments.logs import configure_logging
+
+BLUEPRINTS = (health.blp, users.blp, audit.blp)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What the app holds for its requests: settings and the database."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+) -> Flask:
+    settings = settings or Settings.from_env()
+    engine = engine or make_engine(settings.database_url)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        API_TITLE="payments",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.extensions["payments"] = Runtime(settings, engine, session_factory or make_session_factory(engine))
+    configure_logging(settings.log_level, _current_request_id)
+    api = Api(app, spec_kwargs={"info": {"description": "Social-payment disbursement API"}})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearerAuth": []}]
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    register_error_handlers(app)
+    app.before_request(_assign_request_id)
+    app.before_request(check_request)
+    app.after_request(_echo_request_id)
+    app.teardown_appcontext(close_session)
+    return app
+
+
+def _assign_request_id() -> None:
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _echo_request_id(response: Response) -> Response:
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    return response
+
+
+def _current_request_id() -> str | None:
+    return g.get("request_id") if has_request_context() else None

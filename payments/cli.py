@@ -1,0 +1,139 @@
+"""The `payments` command: a Flask CLI group (`python -m payments` works too)."""
+
+import getpass
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.orm import Session
+
+from payments import migrate
+from payments.audit.services import verify_chain
+from payments.context import Actor
+from payments.security import services as security
+
+
+def _create_app() -> Flask:
+    from payments.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def cli() -> None:
+    """Social-payment disbursement backend."""
+
+
+def main() -> None:
+    cli(prog_name="payments")
+
+
+def cli_actor() -> Actor:
+    return Actor(username=f"cli:{getpass.getuser()}", role="system")
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    session = current_app.extensions["payments"].session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@cli.group()
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    migrate.upgrade(current_app.extensions["payments"].engine, revision)
+    click.echo(f"database at revision {migrate.current_revision(current_app.extensions['payments'].engine)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    migrate.downgrade(current_app.extensions["payments"].engine, revision)
+    click.echo(f"database at revision {migrate.current_revision(current_app.extensions['payments'].engine)}")
+
+
+@db.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the applied revision."""
+    click.echo(migrate.current_revision(current_app.extensions["payments"].engine) or "empty")
+
+
+@cli.group()
+def users() -> None:
+    """Users, roles and API tokens."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="officer, approver, finance, auditor or admin; repeatable",
+)
+@click.option("--display-name", default=None)
+@with_appcontext
+def users_create(username: str, roles: tuple[str, ...], display_name: str | None) -> None:
+    """Create USERNAME with one or more roles and print a token (shown once)."""
+    ttl = current_app.extensions["payments"].settings.token_ttl_days
+    with unit_of_work() as session:
+        user = security.create_user(session, cli_actor(), username, roles, display_name=display_name)
+        issued = security.issue_token(session, cli_actor(), user, ttl_days=ttl)
+    click.echo(f"created {username} with roles {', '.join(sorted(roles))}")
+    click.echo(f"token (shown once, expires {issued.expires_at:%Y-%m-%d}): {issued.token}")
+
+
+@users.command("token")
+@click.argument("username")
+@click.option("--ttl-days", type=int, default=None)
+@with_appcontext
+def users_token(username: str, ttl_days: int | None) -> None:
+    """Issue another token for USERNAME."""
+    ttl = ttl_days or current_app.extensions["payments"].settings.token_ttl_days
+    with unit_of_work() as session:
+        user = security.find_user(session, username)
+        issued = security.issue_token(session, cli_actor(), user, ttl_days=ttl)
+    click.echo(issued.token)
+
+
+@cli.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@with_appcontext
+def audit_verify(as_json: bool) -> None:
+    """Recompute the audit chain; exit non-zero at the first bad event."""
+    with unit_of_work() as session:
+        result = verify_chain(session)
+    if as_json:
+        click.echo(json.dumps(result.__dict__))
+    elif result.ok:
+        click.echo(f"audit chain intact: {result.events} events")
+    else:
+        click.echo(f"audit chain broken at seq {result.first_bad_seq}: {result.problem}", err=True)
+    sys.exit(0 if result.ok else 1)

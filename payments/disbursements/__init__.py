@@ -1,0 +1,1 @@
+"""Payout batches: building, maker-checker approval and exactly-once dispatch."""

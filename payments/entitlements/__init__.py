@@ -1,0 +1,1 @@
+"""Entitlements: effective-dated rates, the calculator and the monthly accrual."""

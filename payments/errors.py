@@ -1,0 +1,56 @@
+"""Business errors. Each family has a stable `code`; HTTP mapping lives in api/errors.py."""
+
+from typing import Any
+
+
+class PaymentsError(Exception):
+    code = "payments_error"
+    title = "Request could not be completed"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(PaymentsError):
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(PaymentsError):
+    """The request contradicts what is already recorded (a duplicate key, a changed manifest)."""
+
+    code = "conflict"
+    title = "Conflict with recorded state"
+
+
+class RuleViolation(PaymentsError):
+    """A business rule refuses the request (maker approving own batch, gapped rate validity)."""
+
+    code = "rule_violation"
+    title = "Business rule violated"
+
+
+class InvalidInput(PaymentsError):
+    """Input that passed the schema but is still wrong (a bad cursor, a malformed file line)."""
+
+    code = "invalid_input"
+    title = "Invalid input"
+
+
+class Unauthorized(PaymentsError):
+    code = "unauthorized"
+    title = "Authentication required"
+
+
+class Forbidden(PaymentsError):
+    code = "forbidden"
+    title = "Not allowed for your role"
+
+
+class ConfigError(PaymentsError):
+    """Configuration is missing or unsafe; the process must not start."""
+
+    code = "config_error"
+    title = "Configuration error"

@@ -1,0 +1,1 @@
+"""Append-only double-entry ledger. Importing it must not import Flask."""

@@ -1,0 +1,1 @@
+"""Reconciliation: statements and callbacks in, matching, settlement and exceptions."""

@@ -1,0 +1,1 @@
+"""Beneficiary registry: who is paid, under which decision, and how."""

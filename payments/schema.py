@@ -1,0 +1,11 @@
+"""Imports every model module so that Base.metadata describes the whole schema.
+
+Migrations (autogenerate and the schema-equality test) read the metadata from here; each
+feature adds its model module to this list.
+"""
+
+import payments.audit.model
+import payments.security.model  # noqa: F401
+from payments.db import Base
+
+metadata = Base.metadata
