@@ -1,19 +1,15 @@
 """The `payments` command: a Flask CLI group (`python -m payments` works too)."""
 
-import getpass
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy.orm import Session
 
 from payments import migrate
 from payments.audit.services import verify_chain
-from payments.context import Actor
+from payments.commands.common import cli_actor, runtime, unit_of_work
 from payments.security import services as security
 
 
@@ -32,23 +28,6 @@ def main() -> None:
     cli(prog_name="payments")
 
 
-def cli_actor() -> Actor:
-    return Actor(username=f"cli:{getpass.getuser()}", role="system")
-
-
-@contextmanager
-def unit_of_work() -> Iterator[Session]:
-    session = current_app.extensions["payments"].session_factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
 @cli.group()
 def db() -> None:
     """Database schema migrations."""
@@ -59,8 +38,8 @@ def db() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head)."""
-    migrate.upgrade(current_app.extensions["payments"].engine, revision)
-    click.echo(f"database at revision {migrate.current_revision(current_app.extensions['payments'].engine)}")
+    migrate.upgrade(runtime().engine, revision)
+    click.echo(f"database at revision {migrate.current_revision(runtime().engine)}")
 
 
 @db.command("downgrade")
@@ -68,15 +47,15 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION."""
-    migrate.downgrade(current_app.extensions["payments"].engine, revision)
-    click.echo(f"database at revision {migrate.current_revision(current_app.extensions['payments'].engine)}")
+    migrate.downgrade(runtime().engine, revision)
+    click.echo(f"database at revision {migrate.current_revision(runtime().engine)}")
 
 
 @db.command("current")
 @with_appcontext
 def db_current() -> None:
     """Show the applied revision."""
-    click.echo(migrate.current_revision(current_app.extensions["payments"].engine) or "empty")
+    click.echo(migrate.current_revision(runtime().engine) or "empty")
 
 
 @cli.group()
@@ -97,7 +76,7 @@ def users() -> None:
 @with_appcontext
 def users_create(username: str, roles: tuple[str, ...], display_name: str | None) -> None:
     """Create USERNAME with one or more roles and print a token (shown once)."""
-    ttl = current_app.extensions["payments"].settings.token_ttl_days
+    ttl = runtime().settings.token_ttl_days
     with unit_of_work() as session:
         user = security.create_user(session, cli_actor(), username, roles, display_name=display_name)
         issued = security.issue_token(session, cli_actor(), user, ttl_days=ttl)
@@ -111,7 +90,7 @@ def users_create(username: str, roles: tuple[str, ...], display_name: str | None
 @with_appcontext
 def users_token(username: str, ttl_days: int | None) -> None:
     """Issue another token for USERNAME."""
-    ttl = ttl_days or current_app.extensions["payments"].settings.token_ttl_days
+    ttl = ttl_days or runtime().settings.token_ttl_days
     with unit_of_work() as session:
         user = security.find_user(session, username)
         issued = security.issue_token(session, cli_actor(), user, ttl_days=ttl)
