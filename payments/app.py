@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments import __version__
-from payments.api import audit, health, users
+from payments.api import audit, health, jobs, users
 from payments.api.auth import check_request
 from payments.api.errors import register_error_handlers
 from payments.api.session import close_session
@@ -18,7 +18,7 @@ from payments.config import Settings
 from payments.db import make_engine, make_session_factory
 from payments.logs import configure_logging
 
-BLUEPRINTS = (health.blp, users.blp, audit.blp)
+BLUEPRINTS = (health.blp, users.blp, audit.blp, jobs.blp)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 

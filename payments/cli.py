@@ -116,3 +116,12 @@ def audit_verify(as_json: bool) -> None:
     else:
         click.echo(f"audit chain broken at seq {result.first_bad_seq}: {result.problem}", err=True)
     sys.exit(0 if result.ok else 1)
+
+
+@cli.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the scheduler (APScheduler, SQLAlchemy job store, database lease) until Ctrl-C."""
+    from payments import scheduler
+
+    scheduler.start(runtime())

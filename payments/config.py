@@ -48,6 +48,8 @@ class Settings:
     token_ttl_days: int = 90
     instrument_change_hold_days: int = 30
     two_approver_threshold_vnd: int = 500_000_000
+    scheduler_lease_seconds: int = 90
+    schedule: str = "verify_audit=30 3 * * *"
 
     @property
     def is_production(self) -> bool:
@@ -79,6 +81,10 @@ class Settings:
             two_approver_threshold_vnd=_int(
                 env_vars, "PAYMENTS_TWO_APPROVER_THRESHOLD_VND", cls.two_approver_threshold_vnd
             ),
+            scheduler_lease_seconds=_int(
+                env_vars, "PAYMENTS_SCHEDULER_LEASE_SECONDS", cls.scheduler_lease_seconds
+            ),
+            schedule=env_vars.get("PAYMENTS_SCHEDULE", cls.schedule),
         )
         if production:
             settings.load_signing_key()  # fails fast on a missing or development key

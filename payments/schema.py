@@ -5,6 +5,7 @@ feature adds its model module to this list.
 """
 
 import payments.audit.model
+import payments.scheduling.model
 import payments.security.model  # noqa: F401
 from payments.db import Base
 

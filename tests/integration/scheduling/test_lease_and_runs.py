@@ -1,0 +1,62 @@
+from datetime import UTC, datetime, timedelta
+
+from payments.clock import fixed_clock
+from payments.scheduling.lease import acquire_lease, release_lease
+from payments.scheduling.model import JobRun
+from payments.scheduling.runs import run_recorded
+from tests.conftest import bearer
+
+T0 = datetime(2025, 7, 1, 2, 0, tzinfo=UTC)
+TTL = timedelta(seconds=90)
+
+
+def test_only_one_holder_gets_the_lease(session):
+    assert acquire_lease(session, "a", TTL, clock=fixed_clock(T0))
+    assert not acquire_lease(session, "b", TTL, clock=fixed_clock(T0 + timedelta(seconds=10)))
+    assert acquire_lease(session, "a", TTL, clock=fixed_clock(T0 + timedelta(seconds=20)))
+
+
+def test_an_expired_lease_is_taken_over(session):
+    assert acquire_lease(session, "a", TTL, clock=fixed_clock(T0))
+    assert acquire_lease(session, "b", TTL, clock=fixed_clock(T0 + TTL + timedelta(seconds=1)))
+    assert not acquire_lease(session, "a", TTL, clock=fixed_clock(T0 + TTL + timedelta(seconds=2)))
+
+
+def test_a_released_lease_is_free_at_once(session):
+    assert acquire_lease(session, "a", TTL, clock=fixed_clock(T0))
+    release_lease(session, "a", clock=fixed_clock(T0 + timedelta(seconds=5)))
+    assert acquire_lease(session, "b", TTL, clock=fixed_clock(T0 + timedelta(seconds=6)))
+
+
+def test_a_successful_run_is_recorded_with_its_counts(session_factory, session):
+    run = run_recorded(session_factory, "verify_audit", "me", lambda s: {"events": 3})
+    stored = session.get(JobRun, run.id)
+    assert (stored.outcome, stored.counts, stored.error) == ("succeeded", {"events": 3}, None)
+    assert stored.finished_at >= stored.started_at
+
+
+def test_a_failing_run_is_recorded_and_its_work_rolled_back(session_factory, session):
+    def failing(s):
+        from payments.audit.services import record_event
+        from payments.context import SYSTEM
+
+        record_event(s, SYSTEM, "should.vanish", "x", 1)
+        raise ValueError("the bank file was empty")
+
+    run = run_recorded(session_factory, "reconcile", "me", failing)
+    stored = session.get(JobRun, run.id)
+    assert stored.outcome == "failed"
+    assert "the bank file was empty" in stored.error
+    from payments.audit.repository import search_events
+
+    assert search_events(session, action="should.vanish") == []
+
+
+def test_job_runs_are_listed_newest_first_by_the_api(client, session_factory, token_for):
+    for _ in range(3):
+        run_recorded(session_factory, "verify_audit", "me", lambda s: {"n": 1})
+    body = client.get("/api/v1/jobs/runs?limit=2", headers=bearer(token_for("auditor"))).get_json()
+    ids = [run["id"] for run in body["items"]]
+    assert ids == sorted(ids, reverse=True)
+    more = client.get(f"/api/v1/jobs/runs?cursor={body['next_cursor']}", headers=bearer(token_for("auditor")))
+    assert all(run["id"] < ids[-1] for run in more.get_json()["items"])
