@@ -1,0 +1,54 @@
+"""Payout keys and the batch manifest hash. Pure: no session, no I/O.
+
+The payout key travels to the bank as the ISO 20022 EndToEndId (at most 35 characters) and
+is what every provider deduplicates on, so it must be the same on every retry of the same
+payout and different for every other payout, across all batches.
+"""
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from payments.chain import encode
+
+MAX_KEY_LENGTH = 35
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_PROGRAMME = re.compile(r"^[A-Z]{2,5}$")
+
+
+def payout_key(period: str, programme: str, beneficiary_id: int, attempt: int) -> str:
+    """`VN<yyyymm><programme>-<beneficiary>-<attempt>`, e.g. `VN202507BTXH-0000012345-01`.
+
+    `attempt` counts the payouts ever made for this beneficiary, period and programme: a
+    follow-up payout after a definite failure gets the next attempt, never the same key.
+    """
+    if not _PERIOD.match(period):
+        raise ValueError(f"period must look like 2025-07, not {period!r}")
+    if not _PROGRAMME.match(programme):
+        raise ValueError(f"programme code must be 2-5 capital letters, not {programme!r}")
+    if not 0 < beneficiary_id < 10**10 or not 0 < attempt < 100:
+        raise ValueError("beneficiary id or attempt out of range for a payout key")
+    key = f"VN{period.replace('-', '')}{programme}-{beneficiary_id:010d}-{attempt:02d}"
+    assert len(key) <= MAX_KEY_LENGTH  # guaranteed by the checks above
+    return key
+
+
+@dataclass(frozen=True)
+class ManifestLine:
+    payout_key: str
+    amount_vnd: int
+    instrument: dict[str, Any]  # the frozen snapshot the payout will use
+
+
+def manifest_hash(lines: Iterable[ManifestLine]) -> str:
+    """SHA-256 over every payout's key, amount and instrument snapshot, in key order.
+
+    Approvals are bound to this hash: any change to who is paid, how much, or where,
+    changes it and voids them.
+    """
+    digest = hashlib.sha256(encode("payments/manifest/v1"))
+    for line in sorted(lines, key=lambda item: item.payout_key):
+        digest.update(encode((line.payout_key, line.amount_vnd, line.instrument)))
+    return digest.hexdigest()

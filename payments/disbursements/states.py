@@ -1,0 +1,71 @@
+"""Batch and payout state machines (ARCHITECTURE.md, "States"). Pure: no session, no I/O.
+
+A transition not listed here is a bug or an attack, never a judgement call, so it raises.
+"""
+
+from enum import StrEnum
+
+from payments.errors import RuleViolation
+
+
+class BatchState(StrEnum):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    DISPATCHING = "dispatching"
+    DISPATCHED = "dispatched"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class PayoutState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    ACCEPTED = "accepted"
+    SETTLED = "settled"
+    REJECTED = "rejected"
+    RETURNED = "returned"
+    IN_DOUBT = "in_doubt"
+
+
+BATCH_TRANSITIONS: dict[BatchState, frozenset[BatchState]] = {
+    BatchState.DRAFT: frozenset({BatchState.PENDING_APPROVAL, BatchState.CANCELLED}),
+    BatchState.PENDING_APPROVAL: frozenset({BatchState.APPROVED, BatchState.REJECTED, BatchState.CANCELLED}),
+    BatchState.APPROVED: frozenset({BatchState.DISPATCHING, BatchState.CANCELLED}),
+    BatchState.DISPATCHING: frozenset({BatchState.DISPATCHED}),
+    BatchState.DISPATCHED: frozenset({BatchState.CLOSED}),
+    BatchState.REJECTED: frozenset({BatchState.DRAFT}),
+    BatchState.CLOSED: frozenset(),
+    BatchState.CANCELLED: frozenset(),
+}
+
+PAYOUT_TRANSITIONS: dict[PayoutState, frozenset[PayoutState]] = {
+    PayoutState.QUEUED: frozenset({PayoutState.SENDING}),
+    PayoutState.SENDING: frozenset(
+        {PayoutState.ACCEPTED, PayoutState.SETTLED, PayoutState.REJECTED, PayoutState.IN_DOUBT}
+    ),
+    # An in-doubt payout is resolved by a status query with the same key, never a blind resend;
+    # "queued again" only when the provider says it never received the key.
+    PayoutState.IN_DOUBT: frozenset(
+        {PayoutState.ACCEPTED, PayoutState.SETTLED, PayoutState.REJECTED, PayoutState.QUEUED}
+    ),
+    PayoutState.ACCEPTED: frozenset({PayoutState.SETTLED, PayoutState.REJECTED, PayoutState.RETURNED}),
+    PayoutState.SETTLED: frozenset({PayoutState.RETURNED}),
+    PayoutState.REJECTED: frozenset(),
+    PayoutState.RETURNED: frozenset(),
+}
+
+# Money is with the provider (or may be) in these states: the ledger's in_flight holds it.
+IN_FLIGHT_STATES = frozenset({PayoutState.SENDING, PayoutState.ACCEPTED, PayoutState.IN_DOUBT})
+FINAL_STATES = frozenset({PayoutState.SETTLED, PayoutState.REJECTED, PayoutState.RETURNED})
+
+
+def check_batch_transition(current: BatchState, target: BatchState) -> None:
+    if target not in BATCH_TRANSITIONS[current]:
+        raise RuleViolation(f"a batch in state {current} cannot become {target}", state=current.value)
+
+
+def check_payout_transition(current: PayoutState, target: PayoutState) -> None:
+    if target not in PAYOUT_TRANSITIONS[current]:
+        raise RuleViolation(f"a payout in state {current} cannot become {target}", state=current.value)
