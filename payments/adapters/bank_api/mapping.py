@@ -1,0 +1,155 @@
+"""The bank API's JSON messages <-> the adapter protocol's dataclasses.
+
+Wire statuses follow pain.002 `TxSts`: ACSC settled, ACSP/PDNG accepted, RJCT rejected, plus
+RTND (returned after settlement) and NOT_FOUND. Reasons are ISO codes already; an unknown code
+becomes MS03 with the provider's code kept in `reason_text`.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from payments.adapters.base import (
+    SEND_STATUSES,
+    AdapterProtocolError,
+    BankAccount,
+    Direction,
+    NameLookupResult,
+    PayoutInstruction,
+    PayoutStatus,
+    ReasonCode,
+    SendResult,
+    Statement,
+    StatementLine,
+    StatusResult,
+)
+
+STATUSES = {
+    "ACSC": PayoutStatus.SETTLED,
+    "ACSP": PayoutStatus.ACCEPTED,
+    "PDNG": PayoutStatus.ACCEPTED,
+    "RJCT": PayoutStatus.REJECTED,
+    "RTND": PayoutStatus.RETURNED,
+    "NOT_FOUND": PayoutStatus.NOT_FOUND,
+}
+
+
+@contextmanager
+def reading(what: str) -> Iterator[None]:
+    """Turn a malformed message into AdapterProtocolError instead of a stray KeyError."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise AdapterProtocolError(f"malformed {what} from the bank: {type(exc).__name__} {exc}") from exc
+
+
+def reason_of(raw: str | None, status: PayoutStatus) -> tuple[ReasonCode | None, str]:
+    if status not in (PayoutStatus.REJECTED, PayoutStatus.RETURNED):
+        return None, ""
+    if raw in ReasonCode.__members__:
+        return ReasonCode(raw), ""
+    return ReasonCode.MS03, raw or ""
+
+
+def transfer_to_wire(payout: PayoutInstruction) -> dict[str, Any]:
+    account = payout.creditor
+    if not isinstance(account, BankAccount):
+        raise TypeError("bank_api pays bank accounts only")
+    return {
+        "end_to_end_id": payout.payout_key,
+        "amount": payout.amount_vnd,
+        "currency": payout.currency,
+        "bin": account.bin,
+        "account_number": account.account_number,
+        "account_name": account.holder_name or payout.beneficiary_name,
+        "remittance": payout.remittance_info,
+    }
+
+
+def send_result_from_wire(item: dict[str, Any]) -> SendResult:
+    with reading("transfer result"):
+        key = str(item["end_to_end_id"])
+        if item["status"] == "DUPLICATE_MISMATCH":
+            # Our key was already used for a different payout: never call that a rejection,
+            # the first one may have been credited. A status query tells what happened.
+            return SendResult(payout_key=key, status=PayoutStatus.UNKNOWN, reason_text="key reused")
+        status = STATUSES[item["status"]]
+        if status not in SEND_STATUSES:
+            # A resend of a payout already returned: the full story is for status() to tell.
+            return SendResult(
+                payout_key=key, status=PayoutStatus.UNKNOWN, reason_text=f"already {status.value}"
+            )
+        reason, text = reason_of(item.get("reason"), status)
+        return SendResult(
+            payout_key=key,
+            status=status,
+            reason=reason,
+            reason_text=text,
+            provider_reference=item.get("transaction_id"),
+        )
+
+
+def status_from_wire(
+    key: str, payload: dict[str, Any], parse_time: Callable[[str], datetime]
+) -> StatusResult:
+    with reading("transfer status"):
+        status = STATUSES[payload["status"]]
+        reason, text = reason_of(payload.get("reason"), status)
+        updated = payload.get("updated_at")
+        return StatusResult(
+            payout_key=key,
+            status=status,
+            reason=reason,
+            reason_text=text,
+            provider_reference=payload.get("transaction_id"),
+            amount_vnd=_optional_int(payload.get("amount")),
+            as_of=parse_time(updated) if updated else None,
+        )
+
+
+def statement_from_wire(payload: dict[str, Any]) -> Statement:
+    with reading("statement"):
+        return Statement(
+            account_id=str(payload["account"]),
+            day=date.fromisoformat(payload["date"]),
+            opening_balance_vnd=_int(payload["opening_balance"]),
+            closing_balance_vnd=_int(payload["closing_balance"]),
+            entries=tuple(_line(entry) for entry in payload["entries"]),
+        )
+
+
+def _line(entry: dict[str, Any]) -> StatementLine:
+    reason = entry.get("reason")
+    return StatementLine(
+        amount_vnd=_int(entry["amount"]),
+        direction=Direction(entry["direction"]),
+        booking_date=date.fromisoformat(entry["booking_date"]),
+        end_to_end_id=entry.get("end_to_end_id"),
+        instr_id=entry.get("instr_id"),
+        provider_tx_id=entry.get("transaction_id"),
+        account_servicer_ref=entry.get("servicer_ref"),
+        reason=ReasonCode(reason) if reason in ReasonCode.__members__ else None,
+        remittance_info=entry.get("remittance") or "",
+        status=entry.get("status", "BOOK"),
+    )
+
+
+def lookup_from_wire(payload: dict[str, Any]) -> NameLookupResult:
+    with reading("account inquiry"):
+        result = payload["result"]
+        if result == "FOUND":
+            return NameLookupResult(found=True, reported_name=str(payload["account_name"]))
+        reason = {"NOT_FOUND": ReasonCode.AC01, "CLOSED": ReasonCode.AC04, "BLOCKED": ReasonCode.AC06}[result]
+        return NameLookupResult(found=False, reason=reason)
+
+
+def _int(value: Any) -> int:
+    # Amounts are integer đồng on the wire; a float or a string would hide a rounding.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"amount {value!r} is not an integer")
+    return value
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else _int(value)

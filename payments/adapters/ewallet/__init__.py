@@ -1,0 +1,1 @@
+"""E-wallet disbursement adapter (`ewallet` entry point): client, mapping, simulator."""

@@ -1,0 +1,1 @@
+"""The in-process sandbox adapter (`sandbox` entry point): deterministic, scriptable outcomes."""

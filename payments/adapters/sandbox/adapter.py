@@ -1,0 +1,309 @@
+"""The sandbox: an in-process provider for tests and development, deterministic and scriptable.
+
+Outcomes are scripted per payout key or per creditor (account number or phone), falling back
+to the instance's default: `settle`, `accept` (settles on `settle(key)`), `reject` with a
+reason, or `unknown` (a timeout after the credit was made). A payout key is credited at most
+once however often it is resent. Callbacks are HMAC-signed like a real provider's, so the
+callback path (signature, window, nonce) is exercised too.
+"""
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from payments.adapters.base import (
+    AdapterConfigError,
+    AdapterServices,
+    BankAccount,
+    CallbackEvent,
+    Capability,
+    Creditor,
+    Direction,
+    InMemoryNonceStore,
+    NameLookupResult,
+    NonceStore,
+    PayoutInstruction,
+    PayoutStatus,
+    ReasonCode,
+    SendResult,
+    Statement,
+    StatementLine,
+    StatusResult,
+)
+from payments.adapters.sandbox.callbacks import CallbackSigner
+from payments.text import fold_name
+
+CAPABILITIES = frozenset(
+    {
+        Capability.SEND,
+        Capability.STATUS,
+        Capability.CALLBACKS,
+        Capability.STATEMENT,
+        Capability.NAME_LOOKUP,
+        Capability.BANK_ACCOUNTS,
+        Capability.WALLETS,
+    }
+)
+OUTCOMES = ("settle", "accept", "reject", "unknown")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str = "settle"
+    reason: ReasonCode | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in OUTCOMES or (self.kind == "reject") != (self.reason is not None):
+            raise ValueError("an outcome is settle, accept, unknown, or reject with a reason")
+
+
+@dataclass
+class _Payout:
+    instruction: PayoutInstruction
+    status: PayoutStatus
+    reference: str
+    reason: ReasonCode | None = None
+
+
+@dataclass(frozen=True)
+class _Entry:
+    day: date
+    direction: Direction
+    amount_vnd: int
+    key: str
+    reference: str
+    reason: ReasonCode | None = None
+
+
+def creditor_id(creditor: Creditor) -> str:
+    return creditor.account_number if isinstance(creditor, BankAccount) else creditor.phone
+
+
+class SandboxAdapter:
+    """See the module docstring. Script with `script_key`, `script_creditor`, `add_holder`."""
+
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        name: str = "sandbox",
+        *,
+        default: Outcome = Outcome(),
+        opening_balance_vnd: int = 10_000_000_000_000,
+        callback_secret: bytes = b"sandbox callback secret",
+        nonce_store: NonceStore | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        callback_window: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self.name = name
+        self._default = default
+        self._opening = opening_balance_vnd
+        self._signer = CallbackSigner(
+            name, callback_secret, nonce_store or InMemoryNonceStore(clock), clock, callback_window
+        )
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._by_key: dict[str, Outcome] = {}
+        self._by_creditor: dict[str, Outcome] = {}
+        self._holders: dict[str, tuple[str, bool]] = {}
+        self._payouts: dict[str, _Payout] = {}
+        self._credits: Counter[str] = Counter()
+        self._entries: list[_Entry] = []
+        self._outbox: list[tuple[dict[str, str], bytes]] = []
+        self._sequence = 0
+
+    # --- scripting -----------------------------------------------------------------------
+
+    def script_key(self, payout_key: str, outcome: Outcome) -> None:
+        self._by_key[payout_key] = outcome
+
+    def script_creditor(self, account_or_phone: str, outcome: Outcome) -> None:
+        self._by_creditor[account_or_phone] = outcome
+
+    def add_holder(self, creditor: Creditor, name: str, *, closed: bool = False) -> None:
+        """What lookup_name reports for `creditor`; a closed account also rejects with AC04."""
+        self._holders[creditor_id(creditor)] = (name, closed)
+        if closed:
+            self.script_creditor(creditor_id(creditor), Outcome("reject", ReasonCode.AC04))
+
+    def credits(self) -> dict[str, int]:
+        """Credits made per payout key (exactly-once means every value is 1)."""
+        with self._lock:
+            return dict(self._credits)
+
+    def settle(self, payout_key: str) -> None:
+        """An accepted payout settles now (and a callback says so)."""
+        with self._lock:
+            payout = self._payouts[payout_key]
+            if payout.status is PayoutStatus.ACCEPTED:
+                payout.status = PayoutStatus.SETTLED
+                self._callback(payout)
+
+    def return_payout(self, payout_key: str, reason: ReasonCode = ReasonCode.AC04) -> None:
+        """A settled payout comes back: a credit on the statement, a RETURNED callback."""
+        with self._lock:
+            payout = self._payouts[payout_key]
+            payout.status, payout.reason = PayoutStatus.RETURNED, reason
+            self._book(Direction.CREDIT, payout, reason)
+            self._callback(payout)
+
+    def take_callbacks(self) -> list[tuple[dict[str, str], bytes]]:
+        """Callbacks emitted since the last call, as (headers, body) for parse_callback."""
+        with self._lock:
+            taken, self._outbox = self._outbox, []
+            return taken
+
+    # --- the protocol --------------------------------------------------------------------
+
+    def send(self, chunk: Sequence[PayoutInstruction]) -> list[SendResult]:
+        """Apply each payout's scripted outcome once; a resend reports the recorded state."""
+        if len({p.payout_key for p in chunk}) != len(chunk):
+            raise ValueError("payout keys in a chunk must be unique")
+        with self._lock:
+            return [self._send_one(p) for p in chunk]
+
+    def status(self, payout_key: str) -> StatusResult:
+        with self._lock:
+            payout = self._payouts.get(payout_key)
+            if payout is None:
+                return StatusResult(payout_key=payout_key, status=PayoutStatus.NOT_FOUND)
+            return StatusResult(
+                payout_key=payout_key,
+                status=payout.status,
+                reason=payout.reason,
+                provider_reference=payout.reference,
+                amount_vnd=payout.instruction.amount_vnd,
+                as_of=self._clock(),
+            )
+
+    def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent:
+        """Signature, timestamp window and nonce, like a real provider; raises CallbackRejected."""
+        return self._signer.parse(headers, body)
+
+    def fetch_statement(self, day: date) -> Statement:
+        with self._lock:
+            before = sum(_signed(e) for e in self._entries if e.day < day)
+            todays = [e for e in self._entries if e.day == day]
+        opening = self._opening + before
+        lines = tuple(
+            StatementLine(
+                amount_vnd=e.amount_vnd,
+                direction=e.direction,
+                booking_date=e.day,
+                end_to_end_id=e.key,
+                provider_tx_id=e.reference,
+                account_servicer_ref=f"{e.reference}-{e.direction.value}",
+                reason=e.reason,
+            )
+            for e in todays
+        )
+        closing = opening + sum(_signed(e) for e in todays)
+        return Statement(
+            account_id=self.name,
+            day=day,
+            opening_balance_vnd=opening,
+            closing_balance_vnd=closing,
+            entries=lines,
+        )
+
+    def lookup_name(self, creditor: Creditor) -> NameLookupResult:
+        """Registered holders first; an unregistered bank account reports the name we hold,
+        folded as banks do; an unregistered wallet is unknown (AC01)."""
+        registered = self._holders.get(creditor_id(creditor))
+        if registered is not None:
+            name, closed = registered
+            if closed:
+                return NameLookupResult(found=False, reason=ReasonCode.AC04)
+            return NameLookupResult(found=True, reported_name=fold_name(name))
+        if isinstance(creditor, BankAccount) and creditor.holder_name:
+            return NameLookupResult(found=True, reported_name=fold_name(creditor.holder_name))
+        return NameLookupResult(found=False, reason=ReasonCode.AC01)
+
+    # --- inside --------------------------------------------------------------------------
+
+    def _send_one(self, payout: PayoutInstruction) -> SendResult:
+        existing = self._payouts.get(payout.payout_key)
+        if existing is None:
+            existing = self._apply(payout, self._outcome_for(payout))
+            if existing.status is PayoutStatus.UNKNOWN:
+                existing.status = PayoutStatus.SETTLED  # credited; only the answer was lost
+                return SendResult(
+                    payout_key=payout.payout_key, status=PayoutStatus.UNKNOWN, reason_text="timeout"
+                )
+        status = existing.status if existing.status is not PayoutStatus.RETURNED else PayoutStatus.UNKNOWN
+        return SendResult(
+            payout_key=payout.payout_key,
+            status=status,
+            reason=existing.reason,
+            provider_reference=existing.reference,
+        )
+
+    def _outcome_for(self, payout: PayoutInstruction) -> Outcome:
+        return (
+            self._by_key.get(payout.payout_key)
+            or self._by_creditor.get(creditor_id(payout.creditor))
+            or self._default
+        )
+
+    def _apply(self, payout: PayoutInstruction, outcome: Outcome) -> _Payout:
+        self._sequence += 1
+        reference = f"SBX{self._sequence:08d}"
+        status = {"settle": PayoutStatus.SETTLED, "accept": PayoutStatus.ACCEPTED}.get(outcome.kind)
+        record = _Payout(payout, status or PayoutStatus.UNKNOWN, reference, outcome.reason)
+        if outcome.kind == "reject":
+            record.status = PayoutStatus.REJECTED
+        self._payouts[payout.payout_key] = record
+        if record.status is not PayoutStatus.REJECTED:
+            self._credits[payout.payout_key] += 1
+            self._book(Direction.DEBIT, record)
+            if record.status is not PayoutStatus.ACCEPTED:
+                self._callback(record, PayoutStatus.SETTLED)
+        return record
+
+    def _book(self, direction: Direction, payout: _Payout, reason: ReasonCode | None = None) -> None:
+        amount = payout.instruction.amount_vnd
+        self._entries.append(
+            _Entry(
+                self._clock().date(),
+                direction,
+                amount,
+                payout.instruction.payout_key,
+                payout.reference,
+                reason,
+            )
+        )
+
+    def _callback(self, payout: _Payout, status: PayoutStatus | None = None) -> None:
+        status = status or payout.status
+        payload = {
+            "event_id": f"{payout.reference}-{status.value}",
+            "payout_key": payout.instruction.payout_key,
+            "status": status.value,
+            "reason": payout.reason.value if payout.reason and status is not PayoutStatus.SETTLED else None,
+            "reference": payout.reference,
+            "amount_vnd": payout.instruction.amount_vnd,
+        }
+        self._outbox.append(self._signer.sign(payload))
+
+
+def _signed(entry: _Entry) -> int:
+    return entry.amount_vnd if entry.direction is Direction.CREDIT else -entry.amount_vnd
+
+
+def create(name: str, settings: Mapping[str, Any], services: AdapterServices) -> SandboxAdapter:
+    """The `sandbox` entry point: optional `default_outcome` (settle | accept),
+    `opening_balance_vnd`, `callback_secret`."""
+    kind = str(settings.get("default_outcome", "settle"))
+    if kind not in ("settle", "accept"):
+        raise AdapterConfigError(f"adapter {name}: default_outcome must be settle or accept")
+    return SandboxAdapter(
+        name,
+        default=Outcome(kind),
+        opening_balance_vnd=int(settings.get("opening_balance_vnd", 10_000_000_000_000)),
+        callback_secret=str(settings.get("callback_secret", "sandbox callback secret")).encode(),
+        nonce_store=services.nonce_store(name),
+        clock=services.clock,
+    )

@@ -1,0 +1,34 @@
+"""Simulators and adapters wired together for the fault tests."""
+
+from payments.adapters.base import AdapterServices, BankAccount, PayoutInstruction, WalletAccount
+from payments.adapters.registry import AdapterRegistry
+
+FAST = {"read_timeout": 0.4, "connect_timeout": 0.5, "read_retries": 1, "connect_retries": 1}
+VCB = "970436"
+HOLDER = "Nguyễn Thị Đào"
+
+
+def bank_adapter(sim, name: str = "vcb", services: AdapterServices | None = None, **settings):
+    return AdapterRegistry(services=services).build(name, sim.adapter_settings(**{**FAST, **settings}))
+
+
+def wallet_adapter(sim, name: str = "momo", services: AdapterServices | None = None, **settings):
+    return AdapterRegistry(services=services).build(name, sim.adapter_settings(**{**FAST, **settings}))
+
+
+def open_account(sim, n: int, *, closed: bool = False) -> BankAccount:
+    account = BankAccount(bin=VCB, account_number=f"00710099{n:04d}", holder_name=HOLDER)
+    sim.add_account(account.bin, account.account_number, "NGUYEN THI DAO", closed=closed)
+    return account
+
+
+def open_wallet(sim, n: int, *, status: str = "ACTIVE") -> WalletAccount:
+    wallet = WalletAccount(provider="momo", phone=f"09888800{n:02d}")
+    sim.add_wallet(wallet.phone, "NGUYEN THI DAO", status=status)
+    return wallet
+
+
+def pay(key: str, creditor, amount: int = 500_000) -> PayoutInstruction:
+    return PayoutInstruction(
+        payout_key=key, amount_vnd=amount, creditor=creditor, beneficiary_name=HOLDER, batch_reference="B-1"
+    )
