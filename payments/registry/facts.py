@@ -1,0 +1,87 @@
+"""What the entitlements calculator needs to know about enrolments, as plain frozen values.
+
+Read-only and chunked: `iter_enrolment_facts` walks enrolments by id in pages, so an accrual
+over 250,000 people holds one page in memory at a time.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from payments.registry import repository
+from payments.registry.units import successor_map
+
+
+@dataclass(frozen=True)
+class EnrolmentFacts:
+    enrolment_id: int
+    beneficiary_id: int
+    programme: str  # 'BTXH' or 'NCC'
+    category_code: str
+    parameters: dict[str, Any]  # ints, and decimals as strings ('1.5'): never floats
+    decision_number: str
+    decision_date: date
+    start_month: date  # first day of the first month paid
+    end_month: date | None  # first day of the last month paid, None while open-ended
+    status: str  # active | suspended | terminated
+    status_reason: str | None
+    version: int
+    effective_date: date  # when these terms took effect
+    date_of_birth: date
+    sex: str
+    death_date: date | None
+    commune_code: str  # as recorded (may be a unit that has since merged)
+    current_commune_code: str  # its successor on the date asked about
+
+
+def iter_enrolment_facts(
+    session: Session,
+    on: date,
+    *,
+    known_at: datetime | None = None,
+    programme: str | None = None,
+    chunk: int = 1_000,
+) -> Iterator[list[EnrolmentFacts]]:
+    """Pages of facts for every enrolment, with the terms in force on `on` as recorded by
+    `known_at` (None: everything recorded). Enrolments whose first version takes effect after
+    `on` are left out. Person details are the current ones (a death is never back-dated away)."""
+    successors = successor_map(session, on)
+    after_id = 0
+    while ids := repository.enrolment_ids_page(session, programme=programme, after_id=after_id, limit=chunk):
+        rows = repository.enrolment_rows_as_known(session, ids, on, known_at)
+        yield [_facts(enrolment, version, person, successors) for enrolment, version, person in rows]
+        after_id = ids[-1]
+
+
+def enrolment_facts(
+    session: Session, enrolment_id: int, on: date, *, known_at: datetime | None = None
+) -> EnrolmentFacts | None:
+    """One enrolment's facts on `on` (None if it had not started by then)."""
+    rows = repository.enrolment_rows_as_known(session, [enrolment_id], on, known_at)
+    return _facts(*rows[0], successor_map(session, on)) if rows else None
+
+
+def _facts(enrolment: Any, version: Any, person: Any, successors: dict[str, str]) -> EnrolmentFacts:
+    return EnrolmentFacts(
+        enrolment_id=enrolment.id,
+        beneficiary_id=person.id,
+        programme=enrolment.programme_code,
+        category_code=version.category_code,
+        parameters=dict(version.parameters),
+        decision_number=version.decision_number,
+        decision_date=version.decision_date,
+        start_month=version.start_month,
+        end_month=version.end_month,
+        status=version.status,
+        status_reason=version.status_reason,
+        version=version.version,
+        effective_date=version.effective_date,
+        date_of_birth=person.date_of_birth,
+        sex=person.sex,
+        death_date=person.death_date,
+        commune_code=person.commune_code,
+        current_commune_code=successors.get(person.commune_code, person.commune_code),
+    )
