@@ -49,6 +49,7 @@ class Settings:
     instrument_change_hold_days: int = 30
     two_approver_threshold_vnd: int = 500_000_000
     scheduler_lease_seconds: int = 90
+    province_code: str = "68"  # whose provincial rate overrides apply (Lâm Đồng)
     schedule: str = "verify_audit=30 3 * * *"
 
     @property
@@ -85,6 +86,7 @@ class Settings:
                 env_vars, "PAYMENTS_SCHEDULER_LEASE_SECONDS", cls.scheduler_lease_seconds
             ),
             schedule=env_vars.get("PAYMENTS_SCHEDULE", cls.schedule),
+            province_code=env_vars.get("PAYMENTS_PROVINCE_CODE", cls.province_code),
         )
         if production:
             settings.load_signing_key()  # fails fast on a missing or development key

@@ -23,7 +23,7 @@ from payments.app import Runtime
 from payments.errors import ConfigError
 from payments.jobs import JOBS
 from payments.scheduling.lease import acquire_lease
-from payments.scheduling.runs import run_recorded
+from payments.scheduling.runs import JobContext, run_recorded
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def run_job(name: str) -> None:
     if not hold_lease(runtime):
         log.debug("job %s skipped: another scheduler holds the lease", name)
         return
-    run_recorded(runtime.session_factory, name, _holder, JOBS[name])
+    run_recorded(JobContext(runtime.session_factory, runtime.settings), name, _holder, JOBS[name])
 
 
 def hold_lease(runtime: Runtime) -> bool:

@@ -56,6 +56,26 @@ def iter_enrolment_facts(
         after_id = ids[-1]
 
 
+def iter_people(session: Session, *, chunk: int = 500) -> Iterator[dict[int, list[int]]]:
+    """Pages of {beneficiary id: [enrolment ids]}, so one person's enrolments stay together
+    (the one-BTXH-amount rule is per person, across enrolments)."""
+    after_id = 0
+    while page := repository.people_page(session, after_id=after_id, limit=chunk):
+        yield page
+        after_id = max(page)
+
+
+def facts_on(
+    session: Session, enrolment_ids: list[int], on: date, *, known_at: datetime | None = None
+) -> list[EnrolmentFacts]:
+    """Facts for these enrolments with the terms in force on `on` (not-yet-started ones left out)."""
+    if not enrolment_ids:
+        return []
+    successors = successor_map(session, on)
+    rows = repository.enrolment_rows_as_known(session, enrolment_ids, on, known_at)
+    return [_facts(enrolment, version, person, successors) for enrolment, version, person in rows]
+
+
 def enrolment_facts(
     session: Session, enrolment_id: int, on: date, *, known_at: datetime | None = None
 ) -> EnrolmentFacts | None:

@@ -173,6 +173,32 @@ def enrolment_ids_page(session: Session, *, programme: str | None, after_id: int
     return list(session.scalars(query.order_by(Enrolment.id).limit(limit)))
 
 
+def count_people(session: Session) -> int:
+    """How many beneficiaries have at least one enrolment (for progress bars)."""
+    return session.scalar(select(func.count(func.distinct(Enrolment.beneficiary_id)))) or 0
+
+
+def people_page(session: Session, *, after_id: int, limit: int) -> dict[int, list[int]]:
+    """Up to `limit` beneficiaries with enrolments, after `after_id`: {beneficiary: [enrolment ids]}."""
+    people = (
+        select(Enrolment.beneficiary_id)
+        .where(Enrolment.beneficiary_id > after_id)
+        .distinct()
+        .order_by(Enrolment.beneficiary_id)
+        .limit(limit)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Enrolment.beneficiary_id, Enrolment.id)
+        .where(Enrolment.beneficiary_id.in_(select(people.c.beneficiary_id)))
+        .order_by(Enrolment.beneficiary_id, Enrolment.id)
+    )
+    page: dict[int, list[int]] = {}
+    for beneficiary_id, enrolment_id in rows:
+        page.setdefault(beneficiary_id, []).append(enrolment_id)
+    return page
+
+
 def enrolment_rows_as_known(
     session: Session, enrolment_ids: list[int], on: date, known_at: datetime | None
 ) -> list[tuple[Enrolment, EnrolmentVersion, Beneficiary]]:

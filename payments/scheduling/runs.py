@@ -3,43 +3,51 @@
 import logging
 import traceback
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.clock import Clock, utcnow
+from payments.config import Settings
 from payments.scheduling.model import JobRun
 
 log = logging.getLogger(__name__)
 
-JobFunction = Callable[[Session], Mapping[str, Any] | None]
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a job gets: a way to open transactions (it commits its own work), settings, a clock."""
+
+    session_factory: sessionmaker[Session]
+    settings: Settings
+    clock: Clock = utcnow
 
 
-def run_recorded(
-    session_factory: sessionmaker[Session], job: str, holder: str, fn: JobFunction, *, clock: Clock = utcnow
-) -> JobRun:
-    """Run `fn` in its own transaction and record how it went in another.
+JobFunction = Callable[[JobContext], Mapping[str, Any] | None]
+
+
+def run_recorded(context: JobContext, job: str, holder: str, fn: JobFunction) -> JobRun:
+    """Run `fn` and record how it went, in transactions of its own.
 
     The run row is committed first, so a crash leaves a visible `running` row, and the
     job's own failure never loses the record of it.
     """
+    session_factory, clock = context.session_factory, context.clock
     with session_factory() as session, session.begin():
         run = JobRun(job=job, holder=holder, started_at=clock(), outcome="running", counts={})
         session.add(run)
-    outcome, counts, error = _execute(session_factory, job, fn)
+    outcome, counts, error = _execute(context, job, fn)
     with session_factory() as session, session.begin():
         run = session.get_one(JobRun, run.id)
         run.finished_at, run.outcome, run.counts, run.error = clock(), outcome, counts, error
     return run
 
 
-def _execute(
-    session_factory: sessionmaker[Session], job: str, fn: JobFunction
-) -> tuple[str, dict[str, Any], str | None]:
+def _execute(context: JobContext, job: str, fn: JobFunction) -> tuple[str, dict[str, Any], str | None]:
     try:
-        with session_factory() as session, session.begin():
-            counts = dict(fn(session) or {})
+        counts = dict(fn(context) or {})
     except Exception:  # a failed job is recorded and the scheduler keeps running
         log.exception("job %s failed", job)
         return "failed", {}, traceback.format_exc(limit=5)

@@ -1,10 +1,18 @@
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from payments.clock import fixed_clock
 from payments.scheduling.lease import acquire_lease, release_lease
 from payments.scheduling.model import JobRun
-from payments.scheduling.runs import run_recorded
+from payments.scheduling.runs import JobContext, run_recorded
 from tests.conftest import bearer
+
+
+@pytest.fixture
+def context(session_factory, settings) -> JobContext:
+    return JobContext(session_factory, settings)
+
 
 T0 = datetime(2025, 7, 1, 2, 0, tzinfo=UTC)
 TTL = timedelta(seconds=90)
@@ -28,22 +36,23 @@ def test_a_released_lease_is_free_at_once(session):
     assert acquire_lease(session, "b", TTL, clock=fixed_clock(T0 + timedelta(seconds=6)))
 
 
-def test_a_successful_run_is_recorded_with_its_counts(session_factory, session):
-    run = run_recorded(session_factory, "verify_audit", "me", lambda s: {"events": 3})
+def test_a_successful_run_is_recorded_with_its_counts(context, session):
+    run = run_recorded(context, "verify_audit", "me", lambda c: {"events": 3})
     stored = session.get(JobRun, run.id)
     assert (stored.outcome, stored.counts, stored.error) == ("succeeded", {"events": 3}, None)
     assert stored.finished_at >= stored.started_at
 
 
-def test_a_failing_run_is_recorded_and_its_work_rolled_back(session_factory, session):
-    def failing(s):
+def test_a_failing_run_is_recorded_and_its_work_rolled_back(context, session):
+    def failing(c):
         from payments.audit.services import record_event
         from payments.context import SYSTEM
 
-        record_event(s, SYSTEM, "should.vanish", "x", 1)
-        raise ValueError("the bank file was empty")
+        with c.session_factory() as s, s.begin():
+            record_event(s, SYSTEM, "should.vanish", "x", 1)
+            raise ValueError("the bank file was empty")
 
-    run = run_recorded(session_factory, "reconcile", "me", failing)
+    run = run_recorded(context, "reconcile", "me", failing)
     stored = session.get(JobRun, run.id)
     assert stored.outcome == "failed"
     assert "the bank file was empty" in stored.error
@@ -52,9 +61,9 @@ def test_a_failing_run_is_recorded_and_its_work_rolled_back(session_factory, ses
     assert search_events(session, action="should.vanish") == []
 
 
-def test_job_runs_are_listed_newest_first_by_the_api(client, session_factory, token_for):
+def test_job_runs_are_listed_newest_first_by_the_api(client, context, token_for):
     for _ in range(3):
-        run_recorded(session_factory, "verify_audit", "me", lambda s: {"n": 1})
+        run_recorded(context, "verify_audit", "me", lambda c: {"n": 1})
     body = client.get("/api/v1/jobs/runs?limit=2", headers=bearer(token_for("auditor"))).get_json()
     ids = [run["id"] for run in body["items"]]
     assert ids == sorted(ids, reverse=True)

@@ -1,0 +1,287 @@
+"""The monthly accrual run: what each person is owed, posted to the ledger exactly once.
+
+For the month being accrued, and for every earlier month whose figures changed since the
+previous run (a late rate decree, a decision or a death recorded late), the calculator says
+what is owed and the ledger is brought to it: accruals the first time, then arrears or
+recoveries of the difference. People are processed in chunks, each chunk committed on its own,
+so a run killed in the middle and started again posts every entry exactly once (the ledger's
+idempotency keys skip what a chunk already committed).
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from payments.audit.services import record_event
+from payments.clock import Clock, utcnow
+from payments.context import Actor
+from payments.entitlements import accrued as ledger_view
+from payments.entitlements.calculator import calculate_month, funeral_grant
+from payments.entitlements.from_registry import calculator_facts
+from payments.entitlements.period import Period
+from payments.entitlements.postings import Owed, Shortfall, increase_draft, offset_draft, recovery_draft
+from payments.entitlements.rateset import RateSet
+from payments.errors import PaymentsError
+from payments.ledger import accounts
+from payments.ledger.draft import EntryDraft
+from payments.ledger.services import balances, post_entries
+from payments.registry.facts import EnrolmentFacts, facts_on, iter_people
+
+DEFAULT_CHUNK = 500
+
+
+@dataclass
+class Tally:
+    entries: int = 0
+    amount_vnd: int = 0
+
+    def add(self, amount_vnd: int) -> None:
+        self.entries += 1
+        self.amount_vnd += amount_vnd
+
+
+@dataclass
+class AccrualSummary:
+    period: str
+    recomputed: list[str] = field(default_factory=list)
+    people: int = 0
+    posted: int = 0
+    already_posted: int = 0
+    accrued_vnd: int = 0
+    arrears_vnd: int = 0
+    recovered_vnd: int = 0
+    offset_vnd: int = 0
+    by_programme: dict[str, Tally] = field(default_factory=dict)
+    by_category: dict[str, Tally] = field(default_factory=dict)
+    by_commune: dict[str, Tally] = field(default_factory=dict)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        tallies = ("by_programme", "by_category", "by_commune")
+        plain = {k: v for k, v in self.__dict__.items() if k not in tallies}
+        return plain | {k: {n: t.__dict__ for n, t in getattr(self, k).items()} for k in tallies}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which months to bring up to date, for whom."""
+
+    period: Period
+    everyone: tuple[Period, ...]  # months recomputed for every person (includes `period`)
+    people_from: dict[int, Period]  # one person: every accrued month from this one
+
+    def months_for(self, beneficiary_id: int, accrued: list[Period]) -> list[Period]:
+        start = self.people_from.get(beneficiary_id)
+        extra = [p for p in accrued if start is not None and p >= start]
+        return sorted(set(self.everyone) | set(extra))
+
+
+def plan_run(session: Session, period: Period, recompute: tuple[Period, Period] | None) -> Plan:
+    """The months to recompute: those asked for, or those touched by changes since the last run."""
+    accrued = ledger_view.accrued_periods(session, before=period)
+    if recompute is not None:
+        first, last = recompute
+        months = {p for p in accrued if first <= p <= last} | {period}
+        return Plan(period, tuple(sorted(months)), {})
+    since = ledger_view.previous_run_started(session)
+    if since is None:
+        return Plan(period, (period,), {})
+    changes = ledger_view.changes_since(session, since, accrued)
+    return Plan(period, tuple(sorted(changes.rate_periods | {period})), changes.people_from)
+
+
+def accrue(
+    session_factory: sessionmaker[Session],
+    period: Period,
+    rates: RateSet,
+    *,
+    actor: Actor,
+    recompute: tuple[Period, Period] | None = None,
+    clock: Clock = utcnow,
+    chunk: int = DEFAULT_CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> AccrualSummary:
+    """Accrue `period` for everyone (and bring changed earlier months up to date).
+
+    Idempotent: running it again posts nothing. Commits once per chunk of people. A person
+    whose facts cannot be computed (a missing rate, an unknown category) is listed in
+    `problems` and skipped; the rest are still paid.
+    """
+    started_at = clock()
+    summary = AccrualSummary(str(period))
+    with session_factory() as session:
+        plan = plan_run(session, period, recompute)
+        accrued_months = ledger_view.accrued_periods(session, before=period)
+        pages = list(_pages(session, chunk))
+    summary.recomputed = [str(p) for p in plan.everyone if p != period]
+    for page in pages:
+        with session_factory() as session, session.begin():
+            _Chunk(session, plan, accrued_months, rates, summary, actor, clock).run(page)
+        if progress is not None:
+            progress(len(page))
+    with session_factory() as session, session.begin():
+        after = summary.as_dict() | {"started_at": started_at.isoformat()}
+        record_event(session, actor, ledger_view.RUN_ACTION, "period", str(period), after=after, clock=clock)
+    return summary
+
+
+def _pages(session: Session, chunk: int) -> Iterable[dict[int, list[int]]]:
+    return iter_people(session, chunk=chunk)
+
+
+@dataclass
+class _Chunk:
+    """One chunk of people, in one transaction."""
+
+    session: Session
+    plan: Plan
+    accrued_months: list[Period]
+    rates: RateSet
+    summary: AccrualSummary
+    actor: Actor
+    clock: Clock
+    facts_by_enrolment: dict[int, EnrolmentFacts] = field(default_factory=dict)
+
+    def run(self, page: dict[int, list[int]]) -> None:
+        enrolment_ids = [e for ids in page.values() for e in ids]
+        months_by_person = {b: self.plan.months_for(b, self.accrued_months) for b in page}
+        all_months = sorted({m for months in months_by_person.values() for m in months})
+        already = ledger_view.accrued_for(self.session, enrolment_ids, all_months)
+        owed = self._owed(enrolment_ids, months_by_person, all_months)
+        owed += _vanished(self.session, owed, already, page, months_by_person)
+        drafts: list[EntryDraft] = []
+        shortfalls: list[Shortfall] = []
+        for item in owed:
+            held = already.get((item.enrolment_id, str(item.period), item.component), ledger_view.Accrued())
+            result = increase_draft(item, held, past_month=item.period < self.plan.period)
+            if isinstance(result, Shortfall):
+                shortfalls.append(result)
+            elif result is not None:
+                drafts.append(result)
+        self._post_increases(drafts)
+        self._post_recoveries(shortfalls, already)
+        self._offset_receivables(list(page))
+        self.summary.people += len(page)
+
+    def _owed(
+        self, enrolment_ids: list[int], months_by_person: dict[int, list[Period]], all_months: list[Period]
+    ) -> list[Owed]:
+        owed: list[Owed] = []
+        for month in all_months:
+            by_person: dict[int, list[EnrolmentFacts]] = {}
+            for facts in facts_on(self.session, enrolment_ids, month.last_day):
+                if month in months_by_person[facts.beneficiary_id]:
+                    by_person.setdefault(facts.beneficiary_id, []).append(facts)
+                    self.facts_by_enrolment[facts.enrolment_id] = facts
+            for person_facts in by_person.values():
+                owed += self._owed_for_person(person_facts, month)
+        return owed
+
+    def _owed_for_person(self, facts: list[EnrolmentFacts], month: Period) -> list[Owed]:
+        try:
+            pairs = [calculator_facts(f) for f in facts]
+            person, enrolments = pairs[0][0], [e for _p, e in pairs]
+            components = calculate_month(person, enrolments, month, self.rates)
+            grant = funeral_grant(person, enrolments, self.rates)
+            if grant is not None and grant.period == month:
+                components.append(grant)
+        except PaymentsError as error:
+            self.summary.problems += [
+                {"enrolment_id": f.enrolment_id, "period": str(month), "problem": error.detail} for f in facts
+            ]
+            return []
+        programme = {f.enrolment_id: f.programme for f in facts}
+        beneficiary = facts[0].beneficiary_id
+        return [
+            Owed(
+                c.enrolment_id,
+                beneficiary,
+                programme[c.enrolment_id],
+                month,
+                c.code,
+                c.amount_vnd,
+                dict(c.explanation),
+            )
+            for c in components
+        ]
+
+    def _post_increases(self, drafts: list[EntryDraft]) -> None:
+        self._post(drafts)
+        for draft in drafts:
+            amount = draft.postings[0][1]
+            if draft.kind == "accrual":
+                self.summary.accrued_vnd += amount
+            else:
+                self.summary.arrears_vnd += amount
+            self._tally(int(draft.enrolment_ref or 0), amount)
+
+    def _post_recoveries(
+        self, shortfalls: list[Shortfall], already: dict[tuple[int, str, str], ledger_view.Accrued]
+    ) -> None:
+        if not shortfalls:
+            return
+        owed_now = balances(self.session, {accounts.payable(s.owed.beneficiary_id) for s in shortfalls})
+        drafts = []
+        for shortfall in shortfalls:
+            code = accounts.payable(shortfall.owed.beneficiary_id)
+            key = (shortfall.owed.enrolment_id, str(shortfall.owed.period), shortfall.owed.component)
+            draft = recovery_draft(shortfall, -owed_now[code], already[key].amount_vnd)
+            owed_now[code] += dict(draft.postings).get(code, 0)
+            drafts.append(draft)
+            self.summary.recovered_vnd += shortfall.amount_vnd
+            self._tally(shortfall.owed.enrolment_id, -shortfall.amount_vnd)
+        self._post(drafts)
+
+    def _offset_receivables(self, beneficiary_ids: list[int]) -> None:
+        """Where a person owes us (receivable) and we owe them (payable), net the two."""
+        codes = [c for b in beneficiary_ids for c in (accounts.payable(b), accounts.receivable(b))]
+        current = balances(self.session, codes)
+        drafts = []
+        for b in beneficiary_ids:
+            receivable, owed = current[accounts.receivable(b)], -current[accounts.payable(b)]
+            if receivable > 0 and owed > 0:
+                amount = min(receivable, owed)
+                seq = ledger_view.last_seq(self.session, accounts.receivable(b))
+                drafts.append(offset_draft(b, self.plan.period, amount, seq))
+                self.summary.offset_vnd += amount
+        self._post(drafts)
+
+    def _post(self, drafts: list[EntryDraft]) -> None:
+        if drafts:
+            result = post_entries(self.session, drafts, actor=self.actor, clock=self.clock)
+            self.summary.posted += result.posted
+            self.summary.already_posted += result.skipped
+
+    def _tally(self, enrolment_id: int, amount: int) -> None:
+        facts = self.facts_by_enrolment.get(enrolment_id)
+        if facts is None:
+            return
+        self.summary.by_programme.setdefault(facts.programme, Tally()).add(amount)
+        self.summary.by_category.setdefault(facts.category_code, Tally()).add(amount)
+        self.summary.by_commune.setdefault(facts.current_commune_code, Tally()).add(amount)
+
+
+def _vanished(
+    session: Session,
+    owed: list[Owed],
+    already: dict[tuple[int, str, str], ledger_view.Accrued],
+    page: dict[int, list[int]],
+    months_by_person: dict[int, list[Period]],
+) -> list[Owed]:
+    """A zero for each component accrued before but owed nothing now (after a late death, say)."""
+    seen = {(o.enrolment_id, str(o.period), o.component) for o in owed}
+    person_of = {e: b for b, ids in page.items() for e in ids}
+    gone = [
+        (enrolment_id, Period.parse(month), component)
+        for (enrolment_id, month, component), item in already.items()
+        if item.amount_vnd != 0
+        and (enrolment_id, month, component) not in seen
+        and Period.parse(month) in months_by_person[person_of[enrolment_id]]
+    ]
+    if not gone:
+        return []
+    programme_of = ledger_view.programmes_of(session, [g[0] for g in gone])
+    why = {"rule": "DOMAIN rule 2: nothing is owed for this month any more (death or loss of eligibility)"}
+    return [Owed(e, person_of[e], programme_of[e], month, component, 0, why) for e, month, component in gone]

@@ -1,0 +1,130 @@
+"""What the ledger already holds for entitlements, and what changed since the last run.
+
+Queries only. Accrual entries are keyed `accrual:<period>:<enrolment>:<component>` and
+adjustments `adjust:<period>:<enrolment>:<component>:<n>`; the expense posting of each gives
+the amount owed by that entry (negative for a recovery).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from payments.audit.model import AuditEvent
+from payments.entitlements.model import Rate
+from payments.entitlements.period import Period
+from payments.ledger.model import Account, Balance, Entry, Posting
+from payments.registry.model import BeneficiaryVersion, Enrolment, EnrolmentVersion
+
+ACCRUAL_KINDS = ("accrual", "arrears", "recovery")
+RUN_ACTION = "accrual.run"
+
+
+@dataclass
+class Accrued:
+    """For one (enrolment, period, component): the total owed so far and how it got there."""
+
+    amount_vnd: int = 0
+    has_accrual: bool = False
+    adjustments: int = 0
+
+
+@dataclass
+class Changes:
+    """What was recorded since the previous run: whose months to recompute, and from when."""
+
+    rate_periods: set[Period] = field(default_factory=set)  # every person, these months
+    people_from: dict[int, Period] = field(default_factory=dict)  # one person, from this month
+
+
+def accrued_for(
+    session: Session, enrolment_ids: Iterable[int], periods: Iterable[Period]
+) -> dict[tuple[int, str, str], Accrued]:
+    """{(enrolment id, period, component): Accrued} for these enrolments and months."""
+    refs = [str(e) for e in enrolment_ids]
+    months = [str(p) for p in periods]
+    found: dict[tuple[int, str, str], Accrued] = defaultdict(Accrued)
+    if not refs or not months:
+        return found
+    query = (
+        select(Entry.enrolment_ref, Entry.period, Entry.idempotency_key, Posting.amount_vnd)
+        .join(Posting, Posting.entry_seq == Entry.seq)
+        .join(Account, Account.id == Posting.account_id)
+        .where(
+            Entry.enrolment_ref.in_(refs),
+            Entry.period.in_(months),
+            Entry.kind.in_(ACCRUAL_KINDS),
+            Account.type == "expense",
+        )
+    )
+    for enrolment_ref, period, key, amount in session.execute(query):
+        kind, _period, _enrolment, component, *_n = key.split(":")
+        item = found[(int(enrolment_ref), period, component)]
+        item.amount_vnd += amount
+        item.has_accrual |= kind == "accrual"
+        item.adjustments += kind == "adjust"
+    return found
+
+
+def accrued_periods(session: Session, before: Period) -> list[Period]:
+    """Months that already have accrual entries, earlier than `before`."""
+    query = select(Entry.period).where(Entry.kind == "accrual", Entry.period < str(before)).distinct()
+    return sorted(Period.parse(p) for p in session.scalars(query) if p)
+
+
+def previous_run_started(session: Session) -> datetime | None:
+    """When the last completed accrual run started (recorded in the audit log)."""
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == RUN_ACTION).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    if event is None:
+        return None
+    return datetime.fromisoformat(event.summary["after"]["started_at"])
+
+
+def changes_since(session: Session, since: datetime, accrued: list[Period]) -> Changes:
+    """Rate rows, enrolment versions and person versions recorded after `since`."""
+    changes = Changes()
+    rates = session.scalars(select(Rate).where(or_(Rate.created_at > since, Rate.superseded_at > since)))
+    for rate in rates:
+        changes.rate_periods |= {
+            p
+            for p in accrued
+            if p.last_day >= rate.valid_from and (rate.valid_to is None or p.first_day <= rate.valid_to)
+        }
+    enrolment_changes = session.execute(
+        select(Enrolment.beneficiary_id, EnrolmentVersion.effective_date)
+        .join(EnrolmentVersion, EnrolmentVersion.enrolment_id == Enrolment.id)
+        .where(EnrolmentVersion.recorded_at > since)
+    )
+    # A death recorded late reaches back to the month of death, not to the day it was recorded.
+    person_changes = session.execute(
+        select(
+            BeneficiaryVersion.beneficiary_id,
+            func.coalesce(BeneficiaryVersion.death_date, BeneficiaryVersion.effective_date),
+        ).where(BeneficiaryVersion.recorded_at > since)
+    )
+    for beneficiary_id, effective in [*enrolment_changes, *person_changes]:
+        start = Period.of(effective)
+        changes.people_from[beneficiary_id] = min(start, changes.people_from.get(beneficiary_id, start))
+    return changes
+
+
+def programmes_of(session: Session, enrolment_ids: list[int]) -> dict[int, str]:
+    rows = session.execute(
+        select(Enrolment.id, Enrolment.programme_code).where(Enrolment.id.in_(enrolment_ids))
+    )
+    return {enrolment_id: programme for enrolment_id, programme in rows}  # noqa: C416 - rows are Row objects
+
+
+def last_seq(session: Session, account_code: str) -> int:
+    """The sequence number of the last entry that moved this account (0 if none)."""
+    seq = session.scalar(
+        select(Balance.last_seq)
+        .join(Account, Account.id == Balance.account_id)
+        .where(Account.code == account_code)
+    )
+    return seq or 0
