@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import Flask, Response, g, has_request_context, request
@@ -10,7 +11,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments import __version__
-from payments.api import audit, health, jobs, users
+from payments.adapters.base import AdapterServices, PayoutAdapter
+from payments.adapters.nonce_store import nonce_stores
+from payments.adapters.registry import AdapterRegistry, load_instances
+from payments.api import audit, entitlements, health, jobs, ledger, rates, registry, users
 from payments.api.auth import check_request
 from payments.api.errors import register_error_handlers
 from payments.api.session import close_session
@@ -18,17 +22,35 @@ from payments.config import Settings
 from payments.db import make_engine, make_session_factory
 from payments.logs import configure_logging
 
-BLUEPRINTS = (health.blp, users.blp, audit.blp, jobs.blp)
+BLUEPRINTS = (
+    entitlements.blp,
+    health.blp,
+    users.blp,
+    audit.blp,
+    registry.blp,
+    jobs.blp,
+    rates.blp,
+    ledger.blp,
+)
+DEV_ADAPTERS = {"sandbox": {"kind": "sandbox"}}  # development only: production requires a file
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """What the app holds for its requests: settings and the database."""
+    """What the app holds for its requests and commands: settings, the database, the adapters."""
 
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    adapters: Mapping[str, PayoutAdapter]
+
+
+def build_adapters(settings: Settings, session_factory: sessionmaker[Session]) -> dict[str, PayoutAdapter]:
+    """The configured adapter instances (callback nonces kept in the database)."""
+    instances = load_instances(settings.adapters_file) if settings.adapters_file else DEV_ADAPTERS
+    registry = AdapterRegistry(services=AdapterServices(nonce_store=nonce_stores(session_factory)))
+    return registry.build_all(instances)
 
 
 def create_app(
@@ -53,7 +75,8 @@ def create_app(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
-    app.extensions["payments"] = Runtime(settings, engine, session_factory or make_session_factory(engine))
+    factory = session_factory or make_session_factory(engine)
+    app.extensions["payments"] = Runtime(settings, engine, factory, build_adapters(settings, factory))
     configure_logging(settings.log_level, _current_request_id)
     api = Api(app, spec_kwargs={"info": {"description": "Social-payment disbursement API"}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})

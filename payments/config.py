@@ -50,6 +50,9 @@ class Settings:
     two_approver_threshold_vnd: int = 500_000_000
     scheduler_lease_seconds: int = 90
     province_code: str = "68"  # whose provincial rate overrides apply (Lâm Đồng)
+    adapters_file: str | None = None  # TOML/JSON adapter instances; None: one in-process sandbox
+    route_bank: str = "sandbox"  # the adapter instance that pays bank accounts
+    route_ewallet: str = "sandbox"  # the adapter instance that pays e-wallets
     schedule: str = "verify_audit=30 3 * * *"
 
     @property
@@ -87,9 +90,16 @@ class Settings:
             ),
             schedule=env_vars.get("PAYMENTS_SCHEDULE", cls.schedule),
             province_code=env_vars.get("PAYMENTS_PROVINCE_CODE", cls.province_code),
+            adapters_file=env_vars.get("PAYMENTS_ADAPTERS_FILE") or None,
+            route_bank=env_vars.get("PAYMENTS_ROUTE_BANK", cls.route_bank),
+            route_ewallet=env_vars.get("PAYMENTS_ROUTE_EWALLET", cls.route_ewallet),
         )
         if production:
             settings.load_signing_key()  # fails fast on a missing or development key
+            if settings.adapters_file is None:
+                raise ConfigError(
+                    "PAYMENTS_ADAPTERS_FILE must name the bank and e-wallet adapters in production"
+                )
         return settings
 
     def load_signing_key(self) -> Ed25519PrivateKey:

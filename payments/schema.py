@@ -4,7 +4,12 @@ Migrations (autogenerate and the schema-equality test) read the metadata from he
 feature adds its model module to this list.
 """
 
+import payments.adapters.nonce_store
 import payments.audit.model
+import payments.disbursements.model
+import payments.entitlements.model
+import payments.ledger.model
+import payments.registry.model
 import payments.scheduling.model
 import payments.security.model  # noqa: F401
 from payments.db import Base

@@ -42,13 +42,28 @@ BATCH_TRANSITIONS: dict[BatchState, frozenset[BatchState]] = {
 
 PAYOUT_TRANSITIONS: dict[PayoutState, frozenset[PayoutState]] = {
     PayoutState.QUEUED: frozenset({PayoutState.SENDING}),
+    # Back to queued only when the provider guarantees nothing was sent (unreachable, or a
+    # status query finds no trace of the key); the resend then uses the same key.
     PayoutState.SENDING: frozenset(
-        {PayoutState.ACCEPTED, PayoutState.SETTLED, PayoutState.REJECTED, PayoutState.IN_DOUBT}
+        {
+            PayoutState.ACCEPTED,
+            PayoutState.SETTLED,
+            PayoutState.REJECTED,
+            PayoutState.RETURNED,
+            PayoutState.IN_DOUBT,
+            PayoutState.QUEUED,
+        }
     ),
     # An in-doubt payout is resolved by a status query with the same key, never a blind resend;
     # "queued again" only when the provider says it never received the key.
     PayoutState.IN_DOUBT: frozenset(
-        {PayoutState.ACCEPTED, PayoutState.SETTLED, PayoutState.REJECTED, PayoutState.QUEUED}
+        {
+            PayoutState.ACCEPTED,
+            PayoutState.SETTLED,
+            PayoutState.REJECTED,
+            PayoutState.RETURNED,
+            PayoutState.QUEUED,
+        }
     ),
     PayoutState.ACCEPTED: frozenset({PayoutState.SETTLED, PayoutState.REJECTED, PayoutState.RETURNED}),
     PayoutState.SETTLED: frozenset({PayoutState.RETURNED}),

@@ -12,8 +12,9 @@ from payments.context import Actor
 from payments.registry.citizen_id import make_citizen_id
 from payments.registry.crypto import PiiCipher
 from payments.registry.enrolments import enrol
+from payments.registry.instruments import set_instrument
 from payments.registry.services import register_beneficiary
-from payments.registry.validation import Person, Terms
+from payments.registry.validation import Instrument, Person, Terms
 
 OFFICER = Actor(username="officer.lan", role="officer")
 OLD_COMMUNE = "22960"  # Phú Thủy, Bình Thuận (60): merged into Lâm Đồng from 2025-07-01
@@ -51,3 +52,24 @@ def enrol_person(
     enrolment = enrol(session, OFFICER, beneficiary.id, terms, clock=at(decision))
     session.commit()
     return beneficiary.id, enrolment.id
+
+
+def give_bank_account(
+    session: Session, beneficiary_id: int, account: str, *, holder: str = "NGUYEN THI DAO", since: date
+) -> None:
+    """A Vietcombank account from `since` (the first instrument is not a 'change')."""
+    cipher = PiiCipher.from_settings(Settings(env="test"))
+    instrument = Instrument(kind="bank", bank_bin="970436", account_number=account, holder_name=holder)
+    set_instrument(
+        session, OFFICER, cipher, beneficiary_id, instrument, effective_from=since, clock=at(since)
+    )
+    session.commit()
+
+
+def give_wallet(session: Session, beneficiary_id: int, phone: str, *, since: date) -> None:
+    cipher = PiiCipher.from_settings(Settings(env="test"))
+    instrument = Instrument(kind="ewallet", wallet_provider="VIETTEL_MONEY", wallet_phone=phone)
+    set_instrument(
+        session, OFFICER, cipher, beneficiary_id, instrument, effective_from=since, clock=at(since)
+    )
+    session.commit()

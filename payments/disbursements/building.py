@@ -1,0 +1,273 @@
+"""Building batches for a period: who is owed money, how to pay them, and who must wait.
+
+One payout per beneficiary the ledger owes money (arrears included), for the whole amount,
+in one batch per programme x adapter. Beneficiaries who must wait for an officer are listed
+with their reasons, never silently dropped. Each payout freezes a snapshot of the instrument
+it will use; the batch's manifest hash covers every key, amount and snapshot.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from payments.adapters.base import BankAccount, Capability, PayoutAdapter, WalletAccount
+from payments.audit.services import record_event
+from payments.clock import Clock, utcnow
+from payments.context import Actor
+from payments.disbursements import repository
+from payments.disbursements.manifest import ManifestLine, manifest_hash, payout_key
+from payments.disbursements.model import Batch, BatchHold, ManualHold, Payout
+from payments.disbursements.states import BatchState, PayoutState
+from payments.errors import InvalidInput
+from payments.registry.crypto import PiiCipher, mask
+from payments.registry.instruments import payout_holds_for
+from payments.registry.model import PaymentInstrument
+from payments.registry.repository import instruments_on
+
+PAGE = 1_000
+REPEATED_FAILURES = 2
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Which adapter instance pays each channel, and the adapters themselves (for name checks)."""
+
+    bank: str
+    ewallet: str
+    adapters: Mapping[str, PayoutAdapter]
+
+    def adapter_for(self, channel: str) -> str | None:
+        return {"bank": self.bank, "ewallet": self.ewallet}.get(channel)
+
+
+@dataclass
+class _Candidate:
+    beneficiary_id: int
+    owed_vnd: int
+    programme: str
+    category: str
+    name: str
+    commune: str
+    instrument: PaymentInstrument | None
+    snapshot: dict[str, Any] | None = None
+    reasons: list[dict[str, str]] | None = None
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    batches: list[Batch]
+    holds: list[BatchHold]
+
+
+def build_batches(
+    session: Session,
+    period: str,
+    routing: Routing,
+    cipher: PiiCipher,
+    *,
+    actor: Actor,
+    hold_days: int,
+    on_date: date | None = None,
+    clock: Clock = utcnow,
+) -> BuildResult:
+    """Build draft batches for `period` from what the ledger owes. Safe to repeat: people
+    already in an open batch are left out. Raises InvalidInput for a malformed period."""
+    try:
+        payout_key(period, "BTXH", 1, 1)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="period") from exc
+    now = clock()
+    builder = _Builder(session, period, routing, cipher, now, on_date or now.date(), hold_days)
+    after = 0
+    while page := repository.payable_people(session, after_id=after, limit=PAGE):
+        after = page[-1][0]
+        builder.add_page(page)
+    return builder.finish(actor, clock)
+
+
+@dataclass
+class _Builder:
+    """One build: the batches and holds so far, and the manifest lines of each batch."""
+
+    session: Session
+    period: str
+    routing: Routing
+    cipher: PiiCipher
+    now: datetime
+    day: date
+    hold_days: int
+    batches: dict[tuple[str, str], Batch] = field(default_factory=dict)
+    lines: dict[int, list[ManifestLine]] = field(default_factory=dict)
+    holds: list[BatchHold] = field(default_factory=list)
+    earlier: dict[int, list[Payout]] = field(default_factory=dict)  # this period's payouts, by person
+
+    def add_page(self, page: list[tuple[int, int]]) -> None:
+        owed = dict(page)
+        busy = repository.people_in_open_batches(self.session, owed)
+        ids = [b for b in owed if b not in busy]
+        if not ids:
+            return
+        enrolments = repository.primary_enrolments(self.session, ids)
+        people = repository.people(self.session, ids)
+        instruments = instruments_on(self.session, ids, self.day)
+        reasons = self._reasons(ids, instruments)
+        self.earlier = repository.earlier_payouts(self.session, ids, f"VN{self.period.replace('-', '')}")
+        for b in ids:
+            if b not in enrolments:
+                continue  # owed without an enrolment cannot happen through accrual; nothing to route
+            programme, category = enrolments[b]
+            person = people[b]
+            candidate = _Candidate(
+                b, owed[b], programme, category, person.full_name, person.commune_code, instruments.get(b),
+                reasons=reasons.get(b, []),
+            )  # fmt: skip
+            self._place(candidate)
+
+    def _reasons(
+        self, ids: list[int], instruments: dict[int, PaymentInstrument]
+    ) -> dict[int, list[dict[str, str]]]:
+        found = {
+            b: [{"code": r.code, "detail": r.detail} for r in rs]
+            for b, rs in payout_holds_for(self.session, ids, self.day, hold_days=self.hold_days).items()
+        }
+        manual = self.session.scalars(
+            select(ManualHold).where(ManualHold.beneficiary_id.in_(ids), ManualHold.released_at.is_(None))
+        )
+        for hold in manual:
+            found.setdefault(hold.beneficiary_id, []).append({"code": "manual", "detail": hold.reason})
+        for (b, instrument_id), failures in repository.failed_on_instrument(self.session, ids).items():
+            current = instruments.get(b)
+            if current is not None and current.id == instrument_id and failures >= REPEATED_FAILURES:
+                detail = f"{failures} payouts to this instrument failed"
+                found.setdefault(b, []).append({"code": "repeated_failures", "detail": detail})
+        return found
+
+    def _place(self, candidate: _Candidate) -> None:
+        inst = candidate.instrument
+        channel = inst.kind if inst is not None else None
+        adapter_name = self.routing.adapter_for(channel) if channel else None
+        reasons = list(candidate.reasons or [])
+        if inst is not None and adapter_name is None:
+            reasons.append(
+                {"code": "channel_not_routed", "detail": f"no adapter pays the {inst.kind} channel"}
+            )
+        snapshot = self._snapshot(inst) if inst is not None and adapter_name else None
+        if snapshot is not None and not reasons:
+            reasons += self._provider_name_check(adapter_name, snapshot, candidate.name)
+        if reasons:
+            self._hold(candidate, adapter_name, reasons)
+            return
+        self._add_payout(candidate, channel, adapter_name, snapshot)
+
+    def _snapshot(self, inst: PaymentInstrument) -> dict[str, Any]:
+        account = self.cipher.open("account", inst.account_ct, inst.account_key) if inst.account_ct else None
+        if inst.kind == "bank":
+            return {"kind": "bank", "bin": inst.bank_bin, "account": account, "holder_name": inst.holder_name}
+        return {"kind": "ewallet", "provider": inst.wallet_provider, "phone": account}
+
+    def _provider_name_check(
+        self, adapter_name: str, snapshot: dict[str, Any], name: str
+    ) -> list[dict[str, str]]:
+        """DOMAIN rule 7, asked of the provider itself where it can answer."""
+        adapter = self.routing.adapters.get(adapter_name)
+        if adapter is None or Capability.NAME_LOOKUP not in adapter.capabilities:
+            return []
+        result = adapter.lookup_name(creditor(snapshot))
+        if result.matches(name):
+            return []
+        reported = result.reported_name or (result.reason.value if result.reason else "no name")
+        return [{"code": "provider_name_mismatch", "detail": f"the provider reports {reported!r}"}]
+
+    def _hold(self, candidate: _Candidate, adapter_name: str | None, reasons: list[dict[str, str]]) -> None:
+        hold = BatchHold(
+            period=self.period, programme=candidate.programme, adapter=adapter_name,
+            beneficiary_id=candidate.beneficiary_id, amount_vnd=candidate.owed_vnd, reasons=reasons,
+            created_at=self.now,
+        )  # fmt: skip
+        self.session.add(hold)
+        self.holds.append(hold)
+
+    def _add_payout(
+        self, candidate: _Candidate, channel: str, adapter_name: str, snapshot: dict[str, Any]
+    ) -> None:
+        batch = self._batch(candidate.programme, adapter_name)
+        prefix = payout_key(self.period, candidate.programme, candidate.beneficiary_id, 1)[:-2]
+        earlier = [
+            p for p in self.earlier.get(candidate.beneficiary_id, []) if p.payout_key.startswith(prefix)
+        ]
+        key = payout_key(self.period, candidate.programme, candidate.beneficiary_id, len(earlier) + 1)
+        sealed = self.cipher.seal("payout_instrument", json.dumps(snapshot, sort_keys=True))
+        failed = [p for p in earlier if p.state in (PayoutState.REJECTED, PayoutState.RETURNED)]
+        payout = Payout(
+            batch_id=batch.id, payout_key=key, beneficiary_id=candidate.beneficiary_id,
+            amount_vnd=candidate.owed_vnd, attempt=len(earlier) + 1, state=PayoutState.QUEUED,
+            channel=channel, instrument_id=candidate.instrument.id, instrument_sealed=sealed.ciphertext,
+            instrument_key_id=sealed.key_id, instrument_masked=masked_snapshot(snapshot),
+            beneficiary_name=candidate.name, commune_code=candidate.commune, category_code=candidate.category,
+            original_payout_id=failed[-1].id if failed else None, send_attempts=0, updated_at=self.now,
+        )  # fmt: skip
+        if failed and batch.parent_batch_id is None:
+            batch.parent_batch_id = failed[-1].batch_id
+        self.session.add(payout)
+        self.lines.setdefault(batch.id, []).append(ManifestLine(key, candidate.owed_vnd, snapshot))
+        batch.total_vnd += candidate.owed_vnd
+        batch.payout_count += 1
+
+    def _batch(self, programme: str, adapter_name: str) -> Batch:
+        batch = self.batches.get((programme, adapter_name))
+        if batch is None:
+            batch = Batch(
+                period=self.period, programme=programme, adapter=adapter_name, state=BatchState.DRAFT,
+                total_vnd=0, payout_count=0, manifest_hash="", created_by="", created_at=self.now,
+                state_changed_at=self.now,
+            )  # fmt: skip
+            self.session.add(batch)
+            self.session.flush()
+            self.batches[(programme, adapter_name)] = batch
+        return batch
+
+    def finish(self, actor: Actor, clock: Clock) -> BuildResult:
+        for batch in self.batches.values():
+            batch.created_by = actor.username
+            batch.manifest_hash = manifest_hash(self.lines.get(batch.id, []))
+            after = {
+                "period": batch.period,
+                "programme": batch.programme,
+                "adapter": batch.adapter,
+                "payouts": batch.payout_count,
+                "total_vnd": batch.total_vnd,
+                "manifest_hash": batch.manifest_hash,
+            }
+            record_event(self.session, actor, "batch.build", "batch", batch.id, after=after, clock=clock)
+        if self.holds:
+            held = {
+                "period": self.period,
+                "held": len(self.holds),
+                "amount_vnd": sum(h.amount_vnd for h in self.holds),
+            }
+            record_event(self.session, actor, "batch.holds", "period", self.period, after=held, clock=clock)
+        self.session.flush()
+        return BuildResult(list(self.batches.values()), self.holds)
+
+
+def creditor(snapshot: dict[str, Any]) -> BankAccount | WalletAccount:
+    """The adapter's view of a frozen instrument snapshot."""
+    if snapshot["kind"] == "bank":
+        return BankAccount(
+            bin=snapshot["bin"], account_number=snapshot["account"], holder_name=snapshot["holder_name"]
+        )
+    return WalletAccount(provider=snapshot["provider"], phone=snapshot["phone"])
+
+
+def masked_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
+    hidden = {"account": mask(snapshot.get("account")), "phone": mask(snapshot.get("phone"))}
+    return {k: hidden.get(k, v) for k, v in snapshot.items()}
+
+
+def open_snapshot(cipher: PiiCipher, payout: Payout) -> dict[str, Any]:
+    return json.loads(cipher.open("payout_instrument", payout.instrument_sealed, payout.instrument_key_id))

@@ -1,0 +1,98 @@
+"""Disbursement queries. No rules here."""
+
+from collections.abc import Iterable
+
+from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy.orm import Session
+
+from payments.disbursements.model import Batch, BatchHold, Payout
+from payments.disbursements.states import BatchState, PayoutState
+from payments.ledger.model import Account, Balance
+from payments.registry.model import Beneficiary, Enrolment
+
+OPEN_BATCH_STATES = (
+    BatchState.DRAFT,
+    BatchState.PENDING_APPROVAL,
+    BatchState.APPROVED,
+    BatchState.DISPATCHING,
+)
+
+
+def payable_people(session: Session, *, after_id: int, limit: int) -> list[tuple[int, int]]:
+    """(beneficiary id, đồng owed) for people the ledger owes money, by id, a page at a time."""
+    owner = cast(Account.owner_ref, BigInteger)
+    query = (
+        select(owner, -Balance.balance_vnd)
+        .join(Balance, Balance.account_id == Account.id)
+        .where(Account.type == "payable", Balance.balance_vnd < 0, owner > after_id)
+        .order_by(owner)
+        .limit(limit)
+    )
+    return [(int(b), int(owed)) for b, owed in session.execute(query)]
+
+
+def people_in_open_batches(session: Session, beneficiary_ids: Iterable[int]) -> set[int]:
+    query = (
+        select(Payout.beneficiary_id)
+        .join(Batch, Batch.id == Payout.batch_id)
+        .where(Payout.beneficiary_id.in_(list(beneficiary_ids)), Batch.state.in_(OPEN_BATCH_STATES))
+    )
+    return set(session.scalars(query))
+
+
+def primary_enrolments(session: Session, beneficiary_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """{beneficiary: (programme, category)} of each person's first enrolment not terminated."""
+    query = (
+        select(Enrolment.beneficiary_id, Enrolment.programme_code, Enrolment.category_code)
+        .where(Enrolment.beneficiary_id.in_(list(beneficiary_ids)))
+        .order_by(Enrolment.beneficiary_id, (Enrolment.status == "terminated"), Enrolment.id)
+    )
+    found: dict[int, tuple[str, str]] = {}
+    for beneficiary_id, programme, category in session.execute(query):
+        found.setdefault(beneficiary_id, (programme, category))
+    return found
+
+
+def people(session: Session, beneficiary_ids: Iterable[int]) -> dict[int, Beneficiary]:
+    return {
+        b.id: b for b in session.scalars(select(Beneficiary).where(Beneficiary.id.in_(list(beneficiary_ids))))
+    }
+
+
+def earlier_payouts(
+    session: Session, beneficiary_ids: Iterable[int], key_prefix: str
+) -> dict[int, list[Payout]]:
+    """Payouts already made to these people whose keys start with `key_prefix` (period and programme)."""
+    query = (
+        select(Payout)
+        .where(Payout.beneficiary_id.in_(list(beneficiary_ids)), Payout.payout_key.like(f"{key_prefix}%"))
+        .order_by(Payout.id)
+    )
+    found: dict[int, list[Payout]] = {}
+    for payout in session.scalars(query):
+        found.setdefault(payout.beneficiary_id, []).append(payout)
+    return found
+
+
+def failed_on_instrument(session: Session, beneficiary_ids: Iterable[int]) -> dict[tuple[int, int], int]:
+    """{(beneficiary, instrument): number of rejected or returned payouts}."""
+    query = (
+        select(Payout.beneficiary_id, Payout.instrument_id, func.count())
+        .where(
+            Payout.beneficiary_id.in_(list(beneficiary_ids)),
+            Payout.state.in_((PayoutState.REJECTED, PayoutState.RETURNED)),
+        )
+        .group_by(Payout.beneficiary_id, Payout.instrument_id)
+    )
+    return {(b, i): n for b, i, n in session.execute(query)}
+
+
+def payouts_in(session: Session, batch_id: int, states: Iterable[str] | None = None) -> list[Payout]:
+    query = select(Payout).where(Payout.batch_id == batch_id)
+    if states is not None:
+        query = query.where(Payout.state.in_(list(states)))
+    return list(session.scalars(query.order_by(Payout.id)))
+
+
+def holds_for(session: Session, period: str) -> list[BatchHold]:
+    return list(session.scalars(select(BatchHold).where(BatchHold.period == period).order_by(BatchHold.id)))
