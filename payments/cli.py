@@ -9,7 +9,12 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from payments import migrate
 from payments.audit.services import verify_chain
+from payments.commands.batches import batches
 from payments.commands.common import cli_actor, runtime, unit_of_work
+from payments.commands.entitlements import accrue_command
+from payments.commands.ledger import ledger
+from payments.commands.registry import keys, registry
+from payments.commands.simulate import simulate
 from payments.security import services as security
 
 
@@ -125,3 +130,11 @@ def scheduler_command() -> None:
     from payments import scheduler
 
     scheduler.start(runtime())
+
+
+cli.add_command(simulate)
+cli.add_command(registry)
+cli.add_command(keys)
+cli.add_command(ledger)
+cli.add_command(accrue_command)
+cli.add_command(batches)

@@ -53,6 +53,7 @@ class Settings:
     adapters_file: str | None = None  # TOML/JSON adapter instances; None: one in-process sandbox
     route_bank: str = "sandbox"  # the adapter instance that pays bank accounts
     route_ewallet: str = "sandbox"  # the adapter instance that pays e-wallets
+    dispatch_lease_seconds: int = 60  # a dead dispatcher's batch is taken over after this
     schedule: str = "verify_audit=30 3 * * *"
 
     @property
@@ -93,6 +94,9 @@ class Settings:
             adapters_file=env_vars.get("PAYMENTS_ADAPTERS_FILE") or None,
             route_bank=env_vars.get("PAYMENTS_ROUTE_BANK", cls.route_bank),
             route_ewallet=env_vars.get("PAYMENTS_ROUTE_EWALLET", cls.route_ewallet),
+            dispatch_lease_seconds=_int(
+                env_vars, "PAYMENTS_DISPATCH_LEASE_SECONDS", cls.dispatch_lease_seconds
+            ),
         )
         if production:
             settings.load_signing_key()  # fails fast on a missing or development key

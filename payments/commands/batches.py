@@ -1,0 +1,197 @@
+"""`payments batches build|submit|approve|reject|cancel|dispatch|show|list`."""
+
+import json
+import os
+import socket
+import sys
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from payments.commands.common import cli_actor, runtime, unit_of_work
+from payments.context import Actor
+from payments.disbursements import approval
+from payments.disbursements.building import Routing, build_batches
+from payments.disbursements.dispatch import DispatchConfig, Dispatcher
+from payments.disbursements.model import Batch
+from payments.disbursements.repository import payouts_in
+from payments.errors import Forbidden, PaymentsError
+from payments.registry.crypto import PiiCipher
+from payments.security.services import find_user
+
+
+@click.group()
+def batches() -> None:
+    """Payout batches: build, approve (maker-checker) and dispatch."""
+
+
+def acting_as(username: str | None, role: str) -> Actor:
+    """The named user acting in `role` (they must hold it), or the CLI's own identity."""
+    if username is None:
+        return cli_actor()
+    with unit_of_work() as session:
+        user = find_user(session, username)
+        if role not in user.roles:
+            raise Forbidden(f"{username} does not hold the {role} role")
+        return Actor(username=user.username, role=role, user_id=user.id)
+
+
+def routing() -> Routing:
+    settings = runtime().settings
+    return Routing(bank=settings.route_bank, ewallet=settings.route_ewallet, adapters=runtime().adapters)
+
+
+def cipher() -> PiiCipher:
+    return PiiCipher.from_settings(runtime().settings)
+
+
+def _fail(error: PaymentsError) -> None:
+    click.echo(f"refused: {error.detail}", err=True)
+    sys.exit(2)
+
+
+@batches.command("build")
+@click.argument("period")
+@click.option("--as", "username", help="the officer building the batches")
+@with_appcontext
+def build_command(period: str, username: str | None) -> None:
+    """Build draft batches for PERIOD from what the ledger owes."""
+    actor = acting_as(username, "officer")
+    settings = runtime().settings
+    try:
+        with unit_of_work() as session:
+            result = build_batches(session, period, routing(), cipher(), actor=actor,
+                                   hold_days=settings.instrument_change_hold_days)  # fmt: skip
+            lines = [_line(b) for b in result.batches]
+    except PaymentsError as error:
+        _fail(error)
+    click.echo("\n".join(lines) or "no new batches: nobody is owed money outside an open batch")
+    click.echo(
+        f"{len(result.holds)} beneficiaries held for an officer (see `payments batches holds {period}`)"
+    )
+
+
+@batches.command("submit")
+@click.argument("batch_id", type=int)
+@click.option("--as", "username", help="the officer submitting")
+@with_appcontext
+def submit_command(batch_id: int, username: str | None) -> None:
+    """Submit a draft batch for approval."""
+    _decide(lambda s, a: approval.submit_batch(s, a, batch_id), acting_as(username, "officer"))
+
+
+@batches.command("approve")
+@click.argument("batch_id", type=int)
+@click.option("--as", "username", required=True, help="the approver (never the batch's maker)")
+@click.option("--manifest", required=True, help="the manifest hash you reviewed (from `batches show`)")
+@click.option("--comment", default="approved")
+@with_appcontext
+def approve_command(batch_id: int, username: str, manifest: str, comment: str) -> None:
+    """Approve a batch as reviewed: bound to its manifest hash."""
+    threshold = runtime().settings.two_approver_threshold_vnd
+
+    def approve(session: Any, actor: Actor) -> Batch:
+        return approval.approve_batch(
+            session, actor, batch_id, manifest_seen=manifest, comment=comment, threshold_vnd=threshold
+        )
+
+    _decide(approve, acting_as(username, "approver"))
+
+
+@batches.command("reject")
+@click.argument("batch_id", type=int)
+@click.option("--as", "username", required=True)
+@click.option("--comment", required=True)
+@with_appcontext
+def reject_command(batch_id: int, username: str, comment: str) -> None:
+    """Reject a batch, saying why."""
+    _decide(
+        lambda s, a: approval.reject_batch(s, a, batch_id, comment=comment), acting_as(username, "approver")
+    )
+
+
+@batches.command("cancel")
+@click.argument("batch_id", type=int)
+@click.option("--reason", required=True)
+@click.option("--as", "username")
+@with_appcontext
+def cancel_command(batch_id: int, reason: str, username: str | None) -> None:
+    """Cancel a batch that has not started dispatching."""
+    _decide(lambda s, a: approval.cancel_batch(s, a, batch_id, reason=reason), acting_as(username, "officer"))
+
+
+@batches.command("dispatch")
+@click.argument("batch_id", type=int)
+@click.option("--chunk", default=500, show_default=True)
+@with_appcontext
+def dispatch_command(batch_id: int, chunk: int) -> None:
+    """Send an approved batch through its adapter (safe to run again after any failure)."""
+    try:
+        result = dispatcher(batch_id, chunk).dispatch(batch_id)
+    except PaymentsError as error:
+        _fail(error)
+    click.echo(json.dumps(result.__dict__))
+    sys.exit(0 if result.stopped_because is None else 3)
+
+
+def dispatcher(batch_id: int, chunk: int = 500) -> Dispatcher:
+    settings = runtime().settings
+    with unit_of_work() as session:
+        adapter_name = approval.get_batch(session, batch_id).adapter
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    config = DispatchConfig(
+        holder=holder,
+        threshold_vnd=settings.two_approver_threshold_vnd,
+        chunk_size=chunk,
+        lease=timedelta(seconds=settings.dispatch_lease_seconds),
+    )
+    actor = Actor(username="dispatcher", role="system")
+    return Dispatcher(runtime().session_factory, runtime().adapters[adapter_name], cipher(), actor, config)
+
+
+@batches.command("show")
+@click.argument("batch_id", type=int)
+@with_appcontext
+def show_command(batch_id: int) -> None:
+    """A batch: state, totals, manifest hash, and its payouts by state."""
+    with unit_of_work() as session:
+        batch = approval.get_batch(session, batch_id)
+        counts: dict[str, int] = {}
+        for payout in payouts_in(session, batch_id):
+            counts[payout.state] = counts.get(payout.state, 0) + 1
+        click.echo(_line(batch))
+        click.echo(f"  manifest {batch.manifest_hash}")
+        click.echo(f"  payouts by state: {json.dumps(counts)}")
+
+
+@batches.command("list")
+@click.option("--period")
+@with_appcontext
+def list_command(period: str | None) -> None:
+    """Batches, newest first."""
+    with unit_of_work() as session:
+        query = select(Batch).order_by(Batch.id.desc()).limit(100)
+        if period:
+            query = query.where(Batch.period == period)
+        for batch in session.scalars(query):
+            click.echo(_line(batch))
+
+
+def _decide(action: Any, actor: Actor) -> None:
+    try:
+        with unit_of_work() as session:
+            batch = action(session, actor)
+            line = _line(batch)
+    except PaymentsError as error:
+        _fail(error)
+    click.echo(line)
+
+
+def _line(batch: Batch) -> str:
+    total = f"{batch.total_vnd:,}".replace(",", ".")
+    return (f"batch {batch.id} {batch.period} {batch.programme} via {batch.adapter}: {batch.state}, "
+            f"{batch.payout_count} payouts, {total} ₫")  # fmt: skip
