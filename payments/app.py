@@ -14,7 +14,7 @@ from payments import __version__
 from payments.adapters.base import AdapterServices, PayoutAdapter
 from payments.adapters.nonce_store import nonce_stores
 from payments.adapters.registry import AdapterRegistry, load_instances
-from payments.api import audit, entitlements, health, jobs, ledger, rates, registry, users
+from payments.api import audit, batches, entitlements, health, jobs, ledger, rates, registry, users
 from payments.api.auth import check_request
 from payments.api.errors import register_error_handlers
 from payments.api.session import close_session
@@ -23,6 +23,7 @@ from payments.db import make_engine, make_session_factory
 from payments.logs import configure_logging
 
 BLUEPRINTS = (
+    batches.blp,
     entitlements.blp,
     health.blp,
     users.blp,

@@ -7,12 +7,20 @@ in-doubt payouts, reconcile, age payouts).
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
+
 from payments.audit.services import verify_chain
 from payments.context import Actor
+from payments.disbursements.building import build_batches, routing_for
+from payments.disbursements.dispatch import dispatcher_for
+from payments.disbursements.model import Batch
+from payments.disbursements.states import BatchState
 from payments.entitlements.accrual import accrue
 from payments.entitlements.period import Period
 from payments.entitlements.rates import load_rate_set
-from payments.errors import PaymentsError
+from payments.errors import Conflict, PaymentsError
+from payments.ledger.checkpoints import create_checkpoint
+from payments.registry.crypto import PiiCipher
 from payments.scheduling.runs import JobContext
 
 SCHEDULER = Actor(username="scheduler", role="system")
@@ -38,7 +46,65 @@ def accrue_current_month(context: JobContext) -> Mapping[str, Any]:
     return {k: v for k, v in summary.as_dict().items() if isinstance(v, int)}
 
 
+def build_month_batches(context: JobContext) -> Mapping[str, Any]:
+    """Draft batches for this month (officers still submit and approvers approve them)."""
+    settings = context.settings
+    adapters = _adapters(context)
+    with context.session_factory() as session, session.begin():
+        result = build_batches(
+            session,
+            str(Period.of(context.clock().date())),
+            routing_for(settings, adapters),
+            PiiCipher.from_settings(settings),
+            actor=SCHEDULER,
+            hold_days=settings.instrument_change_hold_days,
+            clock=context.clock,
+        )
+        return {"batches": len(result.batches), "held": len(result.holds)}
+
+
+def dispatch_batches(context: JobContext) -> Mapping[str, Any]:
+    """Send approved batches, and finish dispatching ones: in-doubt payouts are resolved by a
+    status query, requeued ones resent with the same key. A batch another dispatcher holds is
+    skipped this time."""
+    adapters = _adapters(context)
+    with context.session_factory() as session:
+        sendable = Batch.state.in_((BatchState.APPROVED, BatchState.DISPATCHING))
+        batch_ids = list(session.scalars(select(Batch.id).where(sendable).order_by(Batch.id)))
+    counts = {"batches": 0, "sent": 0, "busy": 0}
+    for batch_id in batch_ids:
+        try:
+            result = dispatcher_for(context.session_factory, adapters, context.settings, batch_id).dispatch(
+                batch_id
+            )
+        except Conflict:
+            counts["busy"] += 1
+            continue
+        counts["batches"] += 1
+        counts["sent"] += result.sent
+    return counts
+
+
+def checkpoint_ledger(context: JobContext) -> Mapping[str, Any]:
+    """Sign the ledger's head (a no-op when nothing was posted since the last checkpoint)."""
+    settings = context.settings
+    with context.session_factory() as session, session.begin():
+        checkpoint = create_checkpoint(
+            session, settings.load_signing_key(), settings.ledger_origin, actor=SCHEDULER, clock=context.clock
+        )
+        return {"size": checkpoint.size}
+
+
+def _adapters(context: JobContext) -> Mapping[str, Any]:
+    from payments.app import build_adapters
+
+    return build_adapters(context.settings, context.session_factory)
+
+
 JOBS = {
     "verify_audit": verify_audit_chain,
     "accrue": accrue_current_month,
+    "build_batches": build_month_batches,
+    "dispatch": dispatch_batches,
+    "checkpoint": checkpoint_ledger,
 }

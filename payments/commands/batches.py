@@ -1,11 +1,7 @@
 """`payments batches build|submit|approve|reject|cancel|dispatch|show|list`."""
 
 import json
-import os
-import socket
 import sys
-import uuid
-from datetime import timedelta
 from typing import Any
 
 import click
@@ -15,8 +11,8 @@ from sqlalchemy import select
 from payments.commands.common import cli_actor, runtime, unit_of_work
 from payments.context import Actor
 from payments.disbursements import approval
-from payments.disbursements.building import Routing, build_batches
-from payments.disbursements.dispatch import DispatchConfig, Dispatcher
+from payments.disbursements.building import Routing, build_batches, routing_for
+from payments.disbursements.dispatch import Dispatcher, dispatcher_for
 from payments.disbursements.model import Batch
 from payments.disbursements.repository import payouts_in
 from payments.errors import Forbidden, PaymentsError
@@ -41,8 +37,7 @@ def acting_as(username: str | None, role: str) -> Actor:
 
 
 def routing() -> Routing:
-    settings = runtime().settings
-    return Routing(bank=settings.route_bank, ewallet=settings.route_ewallet, adapters=runtime().adapters)
+    return routing_for(runtime().settings, runtime().adapters)
 
 
 def cipher() -> PiiCipher:
@@ -139,18 +134,9 @@ def dispatch_command(batch_id: int, chunk: int) -> None:
 
 
 def dispatcher(batch_id: int, chunk: int = 500) -> Dispatcher:
-    settings = runtime().settings
-    with unit_of_work() as session:
-        adapter_name = approval.get_batch(session, batch_id).adapter
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-    config = DispatchConfig(
-        holder=holder,
-        threshold_vnd=settings.two_approver_threshold_vnd,
-        chunk_size=chunk,
-        lease=timedelta(seconds=settings.dispatch_lease_seconds),
+    return dispatcher_for(
+        runtime().session_factory, runtime().adapters, runtime().settings, batch_id, chunk_size=chunk
     )
-    actor = Actor(username="dispatcher", role="system")
-    return Dispatcher(runtime().session_factory, runtime().adapters[adapter_name], cipher(), actor, config)
 
 
 @batches.command("show")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from payments.adapters.base import BankAccount, Capability, PayoutAdapter, WalletAccount
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
+from payments.config import Settings
 from payments.context import Actor
 from payments.disbursements import repository
 from payments.disbursements.manifest import ManifestLine, manifest_hash, payout_key
@@ -43,6 +44,10 @@ class Routing:
 
     def adapter_for(self, channel: str) -> str | None:
         return {"bank": self.bank, "ewallet": self.ewallet}.get(channel)
+
+
+def routing_for(settings: Settings, adapters: Mapping[str, PayoutAdapter]) -> Routing:
+    return Routing(bank=settings.route_bank, ewallet=settings.route_ewallet, adapters=adapters)
 
 
 @dataclass

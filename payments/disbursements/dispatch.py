@@ -10,8 +10,11 @@ its lease records nothing more. The provider's own deduplication by payout key i
 """
 
 import logging
+import os
+import socket
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -29,6 +32,7 @@ from payments.adapters.base import (
 )
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
+from payments.config import Settings
 from payments.context import Actor
 from payments.disbursements import repository
 from payments.disbursements.approval import approvals_needed, get_batch, valid_approvers
@@ -267,3 +271,30 @@ class Dispatcher:
                 name = "not_found" if answer.status == PayoutStatus.NOT_FOUND else answer.status.value
                 result.outcomes[name] = result.outcomes.get(name, 0) + 1
             post_entries(session, drafts, actor=self.actor, clock=self.clock)
+
+
+def dispatcher_for(
+    session_factory: sessionmaker[Session],
+    adapters: Mapping[str, PayoutAdapter],
+    settings: Settings,
+    batch_id: int,
+    *,
+    chunk_size: int = 500,
+) -> Dispatcher:
+    """A dispatcher for this batch's adapter, with a holder name unique to this process."""
+    with session_factory() as session:
+        adapter_name = get_batch(session, batch_id).adapter
+    if adapter_name not in adapters:
+        raise RuleViolation(
+            f"batch {batch_id} goes through adapter {adapter_name!r}, which is not configured"
+        )
+    config = DispatchConfig(
+        holder=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
+        threshold_vnd=settings.two_approver_threshold_vnd,
+        chunk_size=chunk_size,
+        lease=timedelta(seconds=settings.dispatch_lease_seconds),
+    )
+    actor = Actor(username="dispatcher", role="system")
+    return Dispatcher(
+        session_factory, adapters[adapter_name], PiiCipher.from_settings(settings), actor, config
+    )

@@ -96,3 +96,36 @@ def payouts_in(session: Session, batch_id: int, states: Iterable[str] | None = N
 
 def holds_for(session: Session, period: str) -> list[BatchHold]:
     return list(session.scalars(select(BatchHold).where(BatchHold.period == period).order_by(BatchHold.id)))
+
+
+def totals_by(session: Session, batch_id: int, column: str) -> dict[str, dict[str, int]]:
+    """{value of `column`: {"payouts": n, "amount_vnd": sum}} for one batch (commune, category, channel)."""
+    field = getattr(Payout, column)
+    query = (
+        select(field, func.count(), func.sum(Payout.amount_vnd))
+        .where(Payout.batch_id == batch_id)
+        .group_by(field)
+        .order_by(field)
+    )
+    return {
+        value: {"payouts": n, "amount_vnd": int(total or 0)} for value, n, total in session.execute(query)
+    }
+
+
+def batches_page(
+    session: Session, *, period: str | None, state: str | None, before_id: int | None, limit: int
+):
+    query = select(Batch).order_by(Batch.id.desc()).limit(limit)
+    if period:
+        query = query.where(Batch.period == period)
+    if state:
+        query = query.where(Batch.state == state)
+    if before_id is not None:
+        query = query.where(Batch.id < before_id)
+    return list(session.scalars(query))
+
+
+def approvals_of(session: Session, batch_id: int):
+    from payments.disbursements.model import Approval
+
+    return list(session.scalars(select(Approval).where(Approval.batch_id == batch_id).order_by(Approval.id)))
