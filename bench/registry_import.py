@@ -19,11 +19,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bench.registry_data import generated_rows
 from payments import migrate
 from payments.config import Settings
 from payments.context import Actor
 from payments.db import make_engine, make_session_factory
+from payments.demo.population import generated_rows
 from payments.registry.crypto import PiiCipher
 from payments.registry.import_rows import CSV_HEADER
 from payments.registry.importer import import_beneficiaries

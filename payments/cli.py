@@ -11,6 +11,7 @@ from payments import migrate
 from payments.audit.services import verify_chain
 from payments.commands.batches import batches
 from payments.commands.common import cli_actor, runtime, unit_of_work
+from payments.commands.demo import demo_command
 from payments.commands.entitlements import accrue_command
 from payments.commands.ledger import ledger
 from payments.commands.registry import keys, registry
@@ -138,3 +139,4 @@ cli.add_command(keys)
 cli.add_command(ledger)
 cli.add_command(accrue_command)
 cli.add_command(batches)
+cli.add_command(demo_command)

@@ -10,9 +10,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from bench.registry_data import generated_rows
 from payments import migrate
 from payments.db import make_engine, make_session_factory
+from payments.demo.population import generated_rows
 from payments.ledger.model import Entry
 from payments.ledger.services import balance
 

@@ -31,7 +31,7 @@ CATEGORIES = (
 
 def generated_rows(count: int, seed: int = 7) -> Iterator[dict[str, str]]:
     """`count` CSV rows as dicts keyed by CSV_HEADER; row i always has the same person."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     provinces = sorted(PROVINCE_OF_BIRTH_CODES)
     for serial in range(count):
         yield _row(rng, serial, provinces)
@@ -57,6 +57,7 @@ def _row(rng: random.Random, serial: int, provinces: list[str]) -> dict[str, str
         parameters=params.format(rate=rng.randrange(21, 101), martyrs=rng.randrange(1, 4)),
         decision_number=f"{serial % 9000 + 1}/QĐ-UBND",
         decision_date=decided.isoformat(),
+        effective_date=decided.isoformat(),  # recorded as in force from the decision
     )
     _instrument(rng, row, serial, name)
     return row

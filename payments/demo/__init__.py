@@ -1,0 +1,1 @@
+"""The demo province: generated people and whole months run end to end through the simulators."""

@@ -1,0 +1,49 @@
+"""The demo's bank and e-wallet: real HTTP simulators on free loopback ports, low fault rates."""
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from payments.adapters.bank_api.simulator import BankSimulator
+from payments.adapters.base import AdapterServices, PayoutAdapter
+from payments.adapters.ewallet.simulator import EwalletSimulator
+from payments.adapters.registry import AdapterRegistry
+from payments.adapters.simkit import Faults
+
+BANK, WALLET = "demo-bank", "demo-wallet"
+LOW_FAULTS = Faults(
+    reject_wrong_account=0.01, reject_closed=0.005, timeout_after_credit=0.003, hang_seconds=1.0
+)
+
+
+@dataclass
+class DemoProviders:
+    """Both simulators running, and adapters talking to them."""
+
+    bank: BankSimulator
+    wallet: EwalletSimulator
+    adapters: dict[str, PayoutAdapter] = field(default_factory=dict)
+
+    def add_payee(self, row: dict[str, str]) -> None:
+        """Open the account or wallet a generated beneficiary row names, under their name."""
+        if row["instrument_kind"] == "bank":
+            self.bank.add_account(row["bank_bin"], row["account_number"], row["holder_name"])
+        elif row["instrument_kind"] == "ewallet":
+            self.wallet.add_wallet(row["wallet_phone"], row["full_name"])
+
+    def double_payments(self) -> list[str]:
+        """Payout keys any simulator credited more than once (must be empty)."""
+        credits = {**self.bank.credits(), **self.wallet.credits()}
+        return sorted(key for key, count in credits.items() if count > 1)
+
+
+def start_providers(stack: ExitStack, seed: int, services: AdapterServices) -> DemoProviders:
+    bank = stack.enter_context(BankSimulator(seed=seed, faults=LOW_FAULTS))
+    wallet = stack.enter_context(EwalletSimulator(seed=seed, faults=LOW_FAULTS))
+    registry = AdapterRegistry(services=services)
+    timeouts: dict[str, Any] = {"read_timeout": 0.5, "connect_timeout": 1.0}
+    adapters = {
+        BANK: registry.build(BANK, bank.adapter_settings(**timeouts)),
+        WALLET: registry.build(WALLET, wallet.adapter_settings(**timeouts)),
+    }
+    return DemoProviders(bank, wallet, adapters)
