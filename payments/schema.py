@@ -9,6 +9,7 @@ import payments.audit.model
 import payments.disbursements.model
 import payments.entitlements.model
 import payments.ledger.model
+import payments.reconcile.model
 import payments.registry.model
 import payments.scheduling.model
 import payments.security.model  # noqa: F401

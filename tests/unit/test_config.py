@@ -30,6 +30,7 @@ def production_env(tmp_path) -> dict[str, str]:
         "PAYMENTS_PII_KEYS": f"k2:{_key()},k1:{_key()}",
         "PAYMENTS_PII_INDEX_KEY": _key(),
         "PAYMENTS_LEDGER_SIGNING_KEY": _write_key(tmp_path / "ledger.pem", Ed25519PrivateKey.generate()),
+        "PAYMENTS_ADAPTERS_FILE": str(tmp_path / "adapters.toml"),
     }
 
 
@@ -49,7 +50,13 @@ def test_production_starts_with_real_secrets(production_env):
 
 @pytest.mark.parametrize(
     "variable",
-    ["PAYMENTS_SECRET_KEY", "PAYMENTS_PII_KEYS", "PAYMENTS_PII_INDEX_KEY", "PAYMENTS_LEDGER_SIGNING_KEY"],
+    [
+        "PAYMENTS_SECRET_KEY",
+        "PAYMENTS_PII_KEYS",
+        "PAYMENTS_PII_INDEX_KEY",
+        "PAYMENTS_LEDGER_SIGNING_KEY",
+        "PAYMENTS_ADAPTERS_FILE",
+    ],
 )
 def test_production_refuses_a_missing_secret_and_names_it(production_env, variable):
     del production_env[variable]

@@ -1,0 +1,188 @@
+"""What a caller asks the ledger to record (EntryDraft) and what it recorded (PostedEntry).
+
+Pure: no session. A draft that exists is balanced (two or more non-zero postings in integer
+VND summing to zero), names valid accounts, and has a content hash for idempotency.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from payments.chain import canonical_json
+from payments.errors import InvalidInput
+from payments.ledger import hashing
+from payments.ledger.accounts import parse_account_code
+
+MAX_KEY_LENGTH = 200
+MAX_REF_LENGTH = 80
+MAX_AMOUNT_VND = 2**63 - 1  # BIGINT
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_JSON_SCALARS = (str, int, bool, type(None))
+
+
+class EntryKind(StrEnum):
+    ACCRUAL = "accrual"
+    ARREARS = "arrears"
+    PAYOUT_INITIATED = "payout_initiated"
+    PAYOUT_SETTLED = "payout_settled"
+    PAYOUT_RETURNED = "payout_returned"
+    RECOVERY = "recovery"
+    OFFSET = "offset"
+    REVERSAL = "reversal"
+
+
+Posting = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    """An entry to post. Amounts are signed integer VND: debit positive, credit negative.
+
+    `idempotency_key` is the caller's stable name for this fact (e.g.
+    `accrual:2025-07:<enrolment>:base`): posting it twice records it once. `period` is a
+    'YYYY-MM' month the entry belongs to; `memo` is a JSON object (strings, integers, booleans,
+    lists, objects; no floats) explaining it. Only a `reversal` carries `reverses_seq`.
+    Raises InvalidInput when any of this does not hold.
+    """
+
+    idempotency_key: str
+    kind: str
+    effective_date: date
+    postings: tuple[Posting, ...]
+    payout_ref: str | None = None
+    enrolment_ref: str | None = None
+    period: str | None = None
+    memo: dict[str, Any] | None = None
+    reverses_seq: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_key(self.idempotency_key)
+        object.__setattr__(self, "kind", _kind(self.kind, self.idempotency_key))
+        object.__setattr__(self, "postings", _postings(self.postings, self.idempotency_key))
+        _check_date(self.effective_date, self.idempotency_key)
+        _check_links(self)
+        if self.memo is not None and not (isinstance(self.memo, dict) and _json_safe(self.memo)):
+            raise InvalidInput(f"entry {self.idempotency_key!r}: memo must be a JSON object without floats")
+
+    @property
+    def content_hash(self) -> str:
+        """Hex SHA-256 of the content (payments.ledger.hashing), computed once."""
+        cached = self.__dict__.get("_content_hash")
+        if cached is None:
+            cached = self._hash_content()
+            object.__setattr__(self, "_content_hash", cached)  # a cache beside the frozen fields
+        return cached
+
+    @property
+    def memo_json(self) -> str | None:
+        """The memo as stored and hashed: canonical JSON (sorted keys, no spaces, UTF-8)."""
+        if self.memo is None:
+            return None
+        cached = self.__dict__.get("_memo_json")
+        if cached is None:
+            cached = canonical_json(self.memo)
+            object.__setattr__(self, "_memo_json", cached)
+        return cached
+
+    def _hash_content(self) -> str:
+        return hashing.content_hash(
+            kind=self.kind,
+            effective_date=self.effective_date,
+            reverses_seq=self.reverses_seq,
+            payout_ref=self.payout_ref,
+            enrolment_ref=self.enrolment_ref,
+            period=self.period,
+            memo_json=self.memo_json,
+            postings=self.postings,
+        )
+
+    @property
+    def total_debit_vnd(self) -> int:
+        return sum(amount for _, amount in self.postings if amount > 0)
+
+
+@dataclass(frozen=True)
+class PostedEntry:
+    """An entry as the ledger recorded it: its place in the chain, its hashes and its content.
+
+    `created` is False when the idempotency key was already recorded with the same content,
+    so nothing was appended and this is the entry recorded then.
+    """
+
+    seq: int
+    hash: str
+    prev_hash: str
+    content_hash: str
+    kind: str
+    effective_date: date
+    recorded_at: datetime
+    actor: str
+    idempotency_key: str
+    postings: tuple[Posting, ...]
+    reverses_seq: int | None
+    payout_ref: str | None
+    enrolment_ref: str | None
+    period: str | None
+    memo: dict[str, Any] | None
+    created: bool
+
+
+def _check_key(key: object) -> None:
+    if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(f"an idempotency key must be a non-blank string of at most {MAX_KEY_LENGTH}")
+
+
+def _kind(kind: object, key: str) -> str:
+    if kind not in EntryKind._value2member_map_:
+        known = ", ".join(EntryKind)
+        raise InvalidInput(f"entry {key!r}: kind {kind!r} is not one of {known}")
+    return EntryKind(str(kind)).value
+
+
+def _postings(postings: object, key: str) -> tuple[Posting, ...]:
+    lines = tuple(tuple(line) for line in postings)  # type: ignore[attr-defined]
+    if len(lines) < 2:
+        raise InvalidInput(f"entry {key!r} needs at least two postings")
+    for line in lines:
+        _check_posting(line, key)
+    if sum(amount for _, amount in lines) != 0:
+        raise InvalidInput(f"entry {key!r} does not balance: its postings sum to {sum(a for _, a in lines)}")
+    return lines  # type: ignore[return-value]
+
+
+def _check_posting(line: tuple[Any, ...], key: str) -> None:
+    if len(line) != 2 or type(line[1]) is not int or line[1] == 0:
+        raise InvalidInput(f"entry {key!r}: a posting is (account code, non-zero integer amount_vnd)")
+    if abs(line[1]) > MAX_AMOUNT_VND:
+        raise InvalidInput(f"entry {key!r}: {line[1]} VND does not fit a 64-bit amount")
+    parse_account_code(line[0])
+
+
+def _check_date(value: object, key: str) -> None:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidInput(f"entry {key!r}: effective_date must be a date")
+
+
+def _check_links(draft: EntryDraft) -> None:
+    key = draft.idempotency_key
+    for name in ("payout_ref", "enrolment_ref"):
+        value = getattr(draft, name)
+        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= MAX_REF_LENGTH):
+            raise InvalidInput(f"entry {key!r}: {name} must be a string of 1 to {MAX_REF_LENGTH} characters")
+    if draft.period is not None and not (isinstance(draft.period, str) and _PERIOD.match(draft.period)):
+        raise InvalidInput(f"entry {key!r}: period must look like 2025-07")
+    reverses = draft.reverses_seq
+    if (draft.kind == EntryKind.REVERSAL) != (reverses is not None):
+        raise InvalidInput(f"entry {key!r}: a reversal, and only a reversal, names the entry it reverses")
+    if reverses is not None and (type(reverses) is not int or reverses < 1):
+        raise InvalidInput(f"entry {key!r}: reverses_seq must be a positive sequence number")
+
+
+def _json_safe(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_safe(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_json_safe(item) for item in value)
+    return isinstance(value, _JSON_SCALARS)

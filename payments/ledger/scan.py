@@ -1,0 +1,54 @@
+"""Reading the chain back for verify: on the driver connection, a chunk of entries at a time.
+
+Rows come back exactly as stored (the memo as its JSON text, dates as the driver gives them);
+verify converts and checks them entry by entry, so one unreadable value is named, not fatal.
+"""
+
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from payments.ledger.driver import Driver
+
+SCAN_CHUNK = 5_000
+_ENTRIES = (
+    "SELECT seq, prev_hash, hash, kind, effective_date, recorded_at, actor, idempotency_key, content_hash,"
+    " reverses_seq, payout_ref, enrolment_ref, period, CAST(memo AS TEXT)"
+    " FROM ledger_entries WHERE seq > {m} ORDER BY seq LIMIT {m}"
+)
+_POSTINGS = (
+    "SELECT p.entry_seq, a.code, p.amount_vnd FROM ledger_postings p"
+    " JOIN ledger_accounts a ON a.id = p.account_id"
+    " WHERE p.entry_seq BETWEEN {m} AND {m} ORDER BY p.entry_seq, p.line"
+)
+
+
+class StoredEntry(NamedTuple):
+    seq: int
+    prev_hash: Any
+    hash: Any
+    kind: Any
+    effective_date: Any  # as the driver returns it: text on SQLite
+    recorded_at: Any
+    actor: Any
+    idempotency_key: Any
+    content_hash: Any
+    reverses_seq: Any
+    payout_ref: Any
+    enrolment_ref: Any
+    period: Any
+    memo_json: Any
+
+
+Chunk = list[tuple[StoredEntry, list[tuple[str, int]]]]
+
+
+def entry_chunks(driver: Driver, size: int = SCAN_CHUNK) -> Iterator[Chunk]:
+    """Entries in sequence order, `size` at a time, each with its (account code, amount) postings."""
+    entries, postings = _ENTRIES.format(m=driver.marker), _POSTINGS.format(m=driver.marker)
+    after = 0
+    while rows := driver.fetch(entries, (after, size)):
+        grouped: dict[int, list[tuple[str, int]]] = {}
+        for seq, code, amount in driver.fetch(postings, (rows[0][0], rows[-1][0])):
+            grouped.setdefault(seq, []).append((code, amount))
+        yield [(StoredEntry(*row), grouped.get(row[0], [])) for row in rows]
+        after = rows[-1][0]

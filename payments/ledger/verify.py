@@ -1,0 +1,174 @@
+"""Verifying the ledger: recompute everything and name the first thing that does not fit.
+
+Checks, in this order, stopping at the first problem:
+1. the chain: sequence numbers 1..n without gaps, each previous hash, each entry's postings
+   (two or more, summing to zero), its content hash and its entry hash (payments.ledger.hashing,
+   the writer's own implementation);
+2. the cached balances equal the sums of postings, account by account;
+3. the checkpoints, stored and external: each signed by a trusted key, not shrinking, within
+   the chain, and agreeing with the chain's hash at its size.
+Reads in chunks of entries, so memory does not grow with the ledger.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from payments.chain import GENESIS_HASH
+from payments.ledger import notes, scan
+from payments.ledger import repository as q
+from payments.ledger.driver import Driver
+from payments.ledger.hashing import content_hash, entry_hash
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    entries: int  # entries that verified before the first problem (all of them when ok)
+    checkpoints: int  # checkpoints that verified
+    head_hash: str
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class _Finding:
+    seq: int | None
+    problem: str
+
+
+def verify_ledger(
+    session: Session,
+    trusted_keys: Sequence[notes.NoteKey],
+    *,
+    external_notes: Iterable[str] = (),
+    progress: Callable[[int], None] | None = None,
+) -> Verification:
+    """Recompute the chain, the balances and the checkpoints; report the first problem.
+
+    `trusted_keys` are the keys checkpoints must be signed by (usually the one from
+    `Settings.load_signing_key()`); `external_notes` are signed checkpoint notes kept outside
+    the database (an exported file), checked against the chain like the stored ones.
+    """
+    count, head = 0, GENESIS_HASH
+    for count, head, finding in _walk(session, progress):
+        if finding is not None:
+            return Verification(False, count, 0, head, finding.seq, finding.problem)
+    finding = _balance_finding(session)
+    if finding is not None:
+        return Verification(False, count, 0, head, finding.seq, finding.problem)
+    checked, finding = _checkpoint_findings(session, list(trusted_keys), list(external_notes), count)
+    if finding is not None:
+        return Verification(False, count, checked, head, finding.seq, finding.problem)
+    return Verification(True, count, checked, head)
+
+
+def _walk(
+    session: Session, progress: Callable[[int], None] | None
+) -> Iterable[tuple[int, str, _Finding | None]]:
+    expected, prev = 1, GENESIS_HASH
+    driver = Driver(session)
+    for chunk in scan.entry_chunks(driver):
+        for row, postings in chunk:
+            finding = _entry_finding(driver, row, postings, expected, prev)
+            if finding is not None:
+                yield expected - 1, prev, finding
+                return
+            expected, prev = expected + 1, row.hash
+        if progress is not None:
+            progress(len(chunk))
+    yield expected - 1, prev, None
+
+
+def _entry_finding(
+    driver: Driver, row: scan.StoredEntry, postings: list[tuple[str, int]], expected: int, prev: str
+) -> _Finding | None:
+    seq = row.seq
+    if seq != expected:
+        return _Finding(
+            expected, f"entry {expected} is missing: the chain jumps from {expected - 1} to {seq}"
+        )
+    if row.prev_hash != prev:
+        return _Finding(seq, f"entry {seq}: previous hash does not match the entry before it")
+    if any(type(amount) is not int for _, amount in postings):
+        return _Finding(seq, f"entry {seq}: a posting amount is not an integer")
+    if len(postings) < 2 or sum(amount for _, amount in postings) != 0:
+        return _Finding(seq, f"entry {seq}: postings do not balance (or fewer than two)")
+    problem = _hash_problem(driver, row, postings, prev)
+    return _Finding(seq, f"entry {seq}{problem}") if problem else None
+
+
+def _hash_problem(driver: Driver, row: scan.StoredEntry, postings: list[tuple[str, int]], prev: str) -> str:
+    """Recompute both hashes from the stored values (read back as the writer stored them)."""
+    try:
+        effective_date = driver.read_date(row.effective_date)
+        recorded_at = driver.read_datetime(row.recorded_at)
+    except (ValueError, TypeError) as exc:
+        return f" cannot be read: {exc}"
+    digest = content_hash(
+        kind=row.kind,
+        effective_date=effective_date,
+        reverses_seq=row.reverses_seq,
+        payout_ref=row.payout_ref,
+        enrolment_ref=row.enrolment_ref,
+        period=row.period,
+        memo_json=row.memo_json,
+        postings=postings,
+    )
+    if digest != row.content_hash:
+        return ": content does not match its content hash"
+    link = entry_hash(
+        row.seq, prev, content_digest=digest, recorded_at=recorded_at, actor=row.actor,
+        idempotency_key=row.idempotency_key,
+    )  # fmt: skip
+    return "" if link == row.hash else ": hash does not match the entry"
+
+
+def _balance_finding(session: Session) -> _Finding | None:
+    mismatch = q.first_cached_balance_mismatch(session)
+    if mismatch is None:
+        return None
+    code, cached, summed = mismatch
+    return _Finding(None, f"cached balance of {code} is {cached}, its postings sum to {summed}")
+
+
+def _checkpoint_findings(
+    session: Session, keys: list[notes.NoteKey], external: list[str], size: int
+) -> tuple[int, _Finding | None]:
+    checked, previous = 0, 0
+    for label, note, row in _all_notes(session, external):
+        try:
+            body = notes.open_note(note, keys)
+        except notes.NoteError as exc:
+            return checked, _Finding(None, f"{label}: {exc}")
+        finding = _note_finding(session, label, body, row, previous=previous, size=size)
+        if finding is not None:
+            return checked, finding
+        checked, previous = checked + 1, body.size
+    return checked, None
+
+
+def _all_notes(session: Session, external: list[str]) -> Iterable[tuple[str, str, Any]]:
+    for checkpoint in q.checkpoints(session):
+        yield f"checkpoint #{checkpoint.id}", checkpoint.note, checkpoint
+    for number, note in enumerate(external, 1):
+        yield f"external checkpoint {number}", note, None
+
+
+def _note_finding(
+    session: Session, label: str, body: notes.CheckpointBody, row: Any, *, previous: int, size: int
+) -> _Finding | None:
+    if row is not None and (row.origin, row.size, row.head_hash) != (body.origin, body.size, body.head_hash):
+        return _Finding(None, f"{label}: the stored row does not match its signed note")
+    if row is not None and body.size < previous:
+        return _Finding(
+            body.size, f"{label} (size {body.size}) does not extend the previous one ({previous})"
+        )
+    if body.size > size:
+        return _Finding(size + 1, f"{label} covers {body.size} entries but the chain has {size}")
+    actual = q.hash_at(session, body.size) if body.size else GENESIS_HASH
+    if actual != body.head_hash:
+        return _Finding(body.size, f"{label}: the chain at size {body.size} differs from the signed head")
+    return None
