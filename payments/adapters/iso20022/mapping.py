@@ -1,0 +1,142 @@
+"""ISO 20022 codes to the adapter protocol's values, in one place.
+
+TxSts: ACSC (settlement on our account completed) and ACCC (credited to the payee) settle;
+RJCT rejects; the in-between codes (RCVD, ACTC, ACCP, ACSP, ACWC, ACWP, ACFC, PDNG, PART)
+mean accepted and still in flight. A code we do not know is reported as UNKNOWN.
+"""
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from payments.adapters.base import (
+    AdapterProtocolError,
+    BankAccount,
+    Direction,
+    PayoutInstruction,
+    PayoutStatus,
+    ReasonCode,
+    Statement,
+    StatementLine,
+    StatusResult,
+)
+from payments.adapters.iso20022.camt import CamtEntry, CamtTransaction, iter_camt
+from payments.adapters.iso20022.pain001 import CreditTransfer
+from payments.text import fold_name
+
+if TYPE_CHECKING:
+    from payments.adapters.iso20022.folders import Reported, Sent, StatementFile
+
+SETTLED = frozenset({"ACSC", "ACCC"})
+IN_FLIGHT = frozenset({"RCVD", "ACTC", "ACCP", "ACSP", "ACWC", "ACWP", "ACFC", "PDNG", "PART"})
+_REASONS = frozenset(code.value for code in ReasonCode)
+
+
+def payout_status(tx_status: str | None) -> PayoutStatus:
+    if tx_status in SETTLED:
+        return PayoutStatus.SETTLED
+    if tx_status == "RJCT":
+        return PayoutStatus.REJECTED
+    if tx_status in IN_FLIGHT:
+        return PayoutStatus.ACCEPTED
+    return PayoutStatus.UNKNOWN
+
+
+def reason(code: str | None, text: str = "") -> tuple[ReasonCode, str]:
+    """A normalised reason: the ISO code when it is one of ours, else NARR keeping the bank's code.
+
+    A rejection without any code is MS03 (reason not specified).
+    """
+    if code is None:
+        return ReasonCode.MS03, text
+    if code in _REASONS:
+        return ReasonCode(code), text
+    return ReasonCode.NARR, f"{code}: {text}" if text else code
+
+
+def statement_lines(entry: CamtEntry, day: date) -> list[StatementLine]:
+    """One line per payment: a batch-booked entry is split into its transactions when their
+    amounts add up to the entry's; otherwise the entry stays one line (balances still tie)."""
+    txs = entry.transactions
+    amounts = [tx.amount_vnd for tx in txs]
+    if len(txs) > 1 and None not in amounts and sum(amounts) == entry.amount_vnd:  # type: ignore[arg-type]
+        return [_line(entry, tx, tx.amount_vnd or 0, day) for tx in txs]
+    return [_line(entry, txs[0] if len(txs) == 1 else None, entry.amount_vnd, day)]
+
+
+def _line(entry: CamtEntry, tx: CamtTransaction | None, amount_vnd: int, day: date) -> StatementLine:
+    code = None if tx is None or tx.return_reason is None else reason(tx.return_reason)[0]
+    return StatementLine(
+        amount_vnd=amount_vnd,
+        direction=Direction(entry.credit_debit),
+        booking_date=entry.booking_date or entry.value_date or day,
+        end_to_end_id=None if tx is None else tx.end_to_end_id,
+        instr_id=None if tx is None else tx.instruction_id,
+        provider_tx_id=None if tx is None else tx.transaction_id,
+        account_servicer_ref=(tx and tx.account_servicer_ref) or entry.account_servicer_ref,
+        reason=code,
+        remittance_info=(tx and tx.remittance) or "",
+        status=entry.status,
+    )
+
+
+def credit_transfer(payout: PayoutInstruction, instruction_id: str) -> CreditTransfer:
+    """A bank payout as a pain.001 transfer; the creditor name folded as banks want it."""
+    creditor = payout.creditor
+    if not isinstance(creditor, BankAccount):
+        raise TypeError("only bank accounts go into a pain.001")
+    return CreditTransfer(
+        end_to_end_id=payout.payout_key,
+        instruction_id=instruction_id,
+        amount_vnd=payout.amount_vnd,
+        creditor_name=fold_name(creditor.holder_name or payout.beneficiary_name)[:140],
+        creditor_account=creditor.account_number,
+        creditor_bin=creditor.bin,
+        remittance=payout.remittance_info or None,
+    )
+
+
+def latest(reports: list["Reported"]) -> "Reported | None":
+    """The last final report if there is one (a later ACSP does not undo an ACSC), else the last;
+    within one file a transaction's own status outranks its group's."""
+    ordered = sorted(reports, key=lambda r: (r.created_at, r.file, r.per_transaction))
+    final = [r for r in ordered if r.status in SETTLED or r.status == "RJCT"]
+    return (final or ordered or [None])[-1]
+
+
+def status_from_report(
+    key: str, report: "Reported", sent: "Sent | None", reference: str | None
+) -> StatusResult:
+    status = payout_status(report.status)
+    code, text = reason(report.reason, report.reason_text)
+    if status is PayoutStatus.UNKNOWN:
+        text = f"unrecognised status {report.status!r}"
+    return StatusResult(
+        payout_key=key,
+        status=status,
+        reason=code if status is PayoutStatus.REJECTED else None,
+        reason_text=text if status in (PayoutStatus.REJECTED, PayoutStatus.UNKNOWN) else "",
+        provider_reference=reference,
+        amount_vnd=report.amount_vnd or (None if sent is None else sent.amount_vnd),
+        as_of=report.created_at,
+    )
+
+
+def statement(adapter: str, account: str, day: date, files: list["StatementFile"]) -> Statement:
+    """The day's camt.053 statements (in sequence) as one Statement: the first opening balance,
+    the last closing balance, and every entry between; raises AdapterProtocolError without them."""
+    opening, closing = files[0].statement.opening, files[-1].statement.closing
+    if opening is None or closing is None:
+        raise AdapterProtocolError(f"{adapter}: the camt.053 for {day} lacks an opening or closing balance")
+    lines: list[StatementLine] = []
+    for found in files:
+        wanted = found.statement.statement_id
+        for entry in iter_camt(found.path):
+            if isinstance(entry, CamtEntry) and entry.statement_id == wanted:
+                lines.extend(statement_lines(entry, day))
+    return Statement(
+        account_id=account,
+        day=day,
+        opening_balance_vnd=opening.signed_vnd,
+        closing_balance_vnd=closing.signed_vnd,
+        entries=tuple(lines),
+    )
