@@ -16,7 +16,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/payments db upgrade
-	$(BIN)/payments run --host 127.0.0.1 --port 8000
+	$(BIN)/payments up --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	$(BIN)/ruff check payments tests migrations bench wsgi.py

@@ -14,8 +14,11 @@ from payments.commands.common import cli_actor, runtime, unit_of_work
 from payments.commands.demo import demo_command
 from payments.commands.entitlements import accrue_command
 from payments.commands.ledger import ledger
+from payments.commands.reconcile import reconcile
 from payments.commands.registry import keys, registry
 from payments.commands.simulate import simulate
+from payments.commands.up import up_command
+from payments.commands.users import password_command
 from payments.security import services as security
 
 
@@ -140,3 +143,6 @@ cli.add_command(ledger)
 cli.add_command(accrue_command)
 cli.add_command(batches)
 cli.add_command(demo_command)
+users.add_command(password_command)
+cli.add_command(up_command)
+cli.add_command(reconcile)

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -81,10 +82,13 @@ def _trigger(name: str, fields: list[str]) -> CronTrigger:
     raise ConfigError(f"PAYMENTS_SCHEDULE entry for {name!r} needs 5 or 6 cron fields")
 
 
-def build_scheduler(runtime: Runtime, schedule: Mapping[str, CronTrigger]) -> BaseScheduler:
+def build_scheduler(
+    runtime: Runtime, schedule: Mapping[str, CronTrigger], *, background: bool = False
+) -> BaseScheduler:
     store = SQLAlchemyJobStore(engine=runtime.engine, metadata=MetaData())
     stores = {"default": store, "local": MemoryJobStore()}
-    scheduler = BlockingScheduler(jobstores=stores, timezone="UTC")
+    kind = BackgroundScheduler if background else BlockingScheduler
+    scheduler = kind(jobstores=stores, timezone="UTC")
     # The heartbeat keeps the lease while this process lives, even through a long job;
     # it is per process, so it lives in memory, not in the shared store.
     heartbeat = max(1, runtime.settings.scheduler_lease_seconds // 3)
@@ -101,6 +105,15 @@ def build_scheduler(runtime: Runtime, schedule: Mapping[str, CronTrigger]) -> Ba
             max_instances=1,
             misfire_grace_time=300,
         )
+    return scheduler
+
+
+def start_in_background(runtime: Runtime) -> BaseScheduler:
+    """Start the scheduler in threads of this process (for `payments up`); call .shutdown()."""
+    global _runtime  # noqa: PLW0603 - one runtime per scheduler process
+    _runtime = runtime
+    scheduler = build_scheduler(runtime, parse_schedule(runtime.settings.schedule), background=True)
+    scheduler.start()
     return scheduler
 
 

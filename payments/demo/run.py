@@ -63,13 +63,20 @@ class DemoOptions:
 
 
 def run_demo(
-    session_factory: sessionmaker[Session], settings: Settings, options: DemoOptions, say: Say
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    options: DemoOptions,
+    say: Say,
+    providers: DemoProviders | None = None,
 ) -> dict[str, Any]:
-    """Run the demo on the configured database and return its summary (see ARCHITECTURE.md)."""
+    """Run the demo on the configured database and return its summary (see ARCHITECTURE.md).
+
+    Starts its own simulators unless `providers` (already running) are given."""
     rows = list(generated_rows(options.beneficiaries, seed=options.seed))
     with ExitStack() as stack:
-        services = AdapterServices(nonce_store=nonce_stores(session_factory))
-        providers = start_providers(stack, options.seed, services)
+        if providers is None:
+            services = AdapterServices(nonce_store=nonce_stores(session_factory))
+            providers = start_providers(stack, options.seed, services)
         for row in rows:
             providers.add_payee(row)
         demo = _Demo(session_factory, settings, PiiCipher.from_settings(settings), providers, say)

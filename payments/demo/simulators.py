@@ -23,6 +23,7 @@ class DemoProviders:
     bank: BankSimulator
     wallet: EwalletSimulator
     adapters: dict[str, PayoutAdapter] = field(default_factory=dict)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # per adapter instance
 
     def add_payee(self, row: dict[str, str]) -> None:
         """Open the account or wallet a generated beneficiary row names, under their name."""
@@ -40,10 +41,9 @@ class DemoProviders:
 def start_providers(stack: ExitStack, seed: int, services: AdapterServices) -> DemoProviders:
     bank = stack.enter_context(BankSimulator(seed=seed, faults=LOW_FAULTS))
     wallet = stack.enter_context(EwalletSimulator(seed=seed, faults=LOW_FAULTS))
-    registry = AdapterRegistry(services=services)
+    # Each call to adapter_settings registers a new client key with the simulator: call it once.
     timeouts: dict[str, Any] = {"read_timeout": 0.5, "connect_timeout": 1.0}
-    adapters = {
-        BANK: registry.build(BANK, bank.adapter_settings(**timeouts)),
-        WALLET: registry.build(WALLET, wallet.adapter_settings(**timeouts)),
-    }
-    return DemoProviders(bank, wallet, adapters)
+    settings = {BANK: bank.adapter_settings(**timeouts), WALLET: wallet.adapter_settings(**timeouts)}
+    registry = AdapterRegistry(services=services)
+    adapters = {name: registry.build(name, values) for name, values in settings.items()}
+    return DemoProviders(bank, wallet, adapters, settings)
