@@ -1,0 +1,98 @@
+"""Accrual benchmark: `python -m bench.accrual [--people N]` (SQLite).
+
+Imports N generated beneficiaries (one enrolment each), accrues one month with the real run,
+and compares with the ledger's own batched posting of the same number of entries (the same
+accounts, amounts and memo sizes) into a second fresh database in the same run. Target: the
+accrual runs at >= 0.6 x the ledger's batched posting rate (the calculation and the reads
+cost less than the writing), peak memory < 500 MB. The issue's sizes are 250,000 on SQLite and
+1,000,000 on PostgreSQL; the default is small so that it finishes in about a minute here.
+"""
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bench.registry_import import run_import, write_csv
+from payments import migrate
+from payments.context import Actor
+from payments.db import make_engine, make_session_factory
+from payments.entitlements.accrual import accrue
+from payments.entitlements.period import Period
+from payments.entitlements.rates import load_rate_set
+from payments.ledger.draft import EntryDraft
+from payments.ledger.model import Entry
+from payments.ledger.services import post_entries
+
+ACTOR = Actor(username="bench", role="system")
+PERIOD = Period(2025, 8)
+
+
+def fresh(folder: Path, name: str):
+    engine = make_engine(f"sqlite:///{folder / name}")
+    migrate.upgrade(engine)
+    return engine
+
+
+def run_accrual(engine) -> tuple[float, int, list[EntryDraft]]:
+    factory = make_session_factory(engine)
+    with factory() as session:
+        rates = load_rate_set(session, "68")
+    started = time.perf_counter()
+    summary = accrue(factory, PERIOD, rates, actor=ACTOR, chunk=1_000)
+    elapsed = time.perf_counter() - started
+    with factory() as session:
+        posted = list(session.scalars(select(Entry).where(Entry.kind == "accrual").order_by(Entry.seq)))
+        drafts = [_copy(entry) for entry in posted]
+    assert summary.posted == len(drafts), (summary.posted, len(drafts))
+    return elapsed, summary.posted, drafts
+
+
+def _copy(entry: Entry) -> EntryDraft:
+    return EntryDraft(
+        idempotency_key=f"baseline:{entry.idempotency_key}",
+        kind=entry.kind,
+        effective_date=entry.effective_date,
+        postings=tuple((p.account.code, p.amount_vnd) for p in entry.postings),
+        enrolment_ref=entry.enrolment_ref,
+        period=entry.period,
+        memo=entry.memo,
+    )
+
+
+def run_baseline(engine, drafts: list[EntryDraft]) -> float:
+    factory = make_session_factory(engine)
+    with factory() as session:
+        started = time.perf_counter()
+        post_entries(session, drafts, actor=ACTOR)
+        session.commit()
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
+    parser.add_argument("--people", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        people = folder / "people.csv"
+        write_csv(people, args.people)
+        engine = fresh(folder, "accrual.db")
+        run_import(engine, people)
+        elapsed, entries, drafts = run_accrual(engine)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        baseline = run_baseline(fresh(folder, "baseline.db"), drafts)
+        with make_session_factory(engine)() as session:
+            assert session.scalar(select(func.count()).select_from(Entry)) == entries
+    ours, theirs = entries / elapsed, entries / baseline
+    print(f"people {args.people:,}: accrual posted {entries:,} entries in {elapsed:.1f}s ({ours:,.0f}/s)")
+    print(f"ledger batched posting of the same entries: {baseline:.1f}s ({theirs:,.0f}/s)")
+    print(f"ratio {ours / theirs:.2f}x (target >= 0.6x); peak memory {peak_mb:,.0f} MB (target < 500 MB)")
+
+
+if __name__ == "__main__":
+    main()
