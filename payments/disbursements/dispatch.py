@@ -210,7 +210,9 @@ class Dispatcher:
             if not self._take_lease(session, batch_id):
                 return None
             batch = get_batch(session, batch_id)
-            queued = repository.payouts_in(session, batch_id, [PayoutState.QUEUED])[: self.config.chunk_size]
+            queued = repository.payouts_in(
+                session, batch_id, [PayoutState.QUEUED], limit=self.config.chunk_size
+            )
             if not queued:
                 return []
             day = self.clock().date()
@@ -259,7 +261,7 @@ class Dispatcher:
                 result.stopped_because = "lost the lease to another dispatcher"
                 return  # the new holder asks the provider itself
             batch = get_batch(session, batch_id)
-            by_key = {p.payout_key: p for p in repository.payouts_in(session, batch_id)}
+            by_key = repository.payouts_by_key(session, batch_id, [answer.payout_key for answer in answers])
             drafts: list[EntryDraft] = []
             for answer in answers:
                 draft = apply_outcome(

@@ -87,11 +87,18 @@ def failed_on_instrument(session: Session, beneficiary_ids: Iterable[int]) -> di
     return {(b, i): n for b, i, n in session.execute(query)}
 
 
-def payouts_in(session: Session, batch_id: int, states: Iterable[str] | None = None) -> list[Payout]:
+def payouts_in(
+    session: Session, batch_id: int, states: Iterable[str] | None = None, *, limit: int | None = None
+) -> list[Payout]:
     query = select(Payout).where(Payout.batch_id == batch_id)
     if states is not None:
         query = query.where(Payout.state.in_(list(states)))
-    return list(session.scalars(query.order_by(Payout.id)))
+    return list(session.scalars(query.order_by(Payout.id).limit(limit)))
+
+
+def payouts_by_key(session: Session, batch_id: int, keys: Iterable[str]) -> dict[str, Payout]:
+    query = select(Payout).where(Payout.batch_id == batch_id, Payout.payout_key.in_(list(keys)))
+    return {payout.payout_key: payout for payout in session.scalars(query)}
 
 
 def holds_for(session: Session, period: str) -> list[BatchHold]:
