@@ -14,11 +14,24 @@ from payments import __version__
 from payments.adapters.base import AdapterServices, PayoutAdapter
 from payments.adapters.nonce_store import nonce_stores
 from payments.adapters.registry import AdapterRegistry, load_instances
-from payments.api import audit, batches, entitlements, health, jobs, ledger, rates, registry, users
+from payments.api import (
+    audit,
+    batches,
+    callbacks,
+    entitlements,
+    health,
+    jobs,
+    ledger,
+    rates,
+    reconciliation,
+    registry,
+    users,
+)
 from payments.api.auth import check_request
 from payments.api.errors import register_error_handlers
 from payments.api.session import close_session
 from payments.config import Settings
+from payments.console.setup import init_console
 from payments.db import make_engine, make_session_factory
 from payments.logs import configure_logging
 
@@ -32,6 +45,8 @@ BLUEPRINTS = (
     jobs.blp,
     rates.blp,
     ledger.blp,
+    reconciliation.blp,
+    callbacks.blp,
 )
 DEV_ADAPTERS = {"sandbox": {"kind": "sandbox"}}  # development only: production requires a file
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -85,6 +100,7 @@ def create_app(
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     register_error_handlers(app)
+    init_console(app)
     app.before_request(_assign_request_id)
     app.before_request(check_request)
     app.after_request(_echo_request_id)

@@ -54,6 +54,7 @@ class Settings:
     route_bank: str = "sandbox"  # the adapter instance that pays bank accounts
     route_ewallet: str = "sandbox"  # the adapter instance that pays e-wallets
     dispatch_lease_seconds: int = 60  # a dead dispatcher's batch is taken over after this
+    unconfirmed_payout_days: int = 3  # in flight longer than this: an UNCONFIRMED_PAYOUT exception
     schedule: str = "verify_audit=30 3 * * *"
 
     @property
@@ -96,6 +97,9 @@ class Settings:
             route_ewallet=env_vars.get("PAYMENTS_ROUTE_EWALLET", cls.route_ewallet),
             dispatch_lease_seconds=_int(
                 env_vars, "PAYMENTS_DISPATCH_LEASE_SECONDS", cls.dispatch_lease_seconds
+            ),
+            unconfirmed_payout_days=_int(
+                env_vars, "PAYMENTS_UNCONFIRMED_PAYOUT_DAYS", cls.unconfirmed_payout_days
             ),
         )
         if production:

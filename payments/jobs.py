@@ -5,6 +5,7 @@ in-doubt payouts, reconcile, age payouts).
 """
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -20,10 +21,13 @@ from payments.entitlements.period import Period
 from payments.entitlements.rates import load_rate_set
 from payments.errors import Conflict, PaymentsError
 from payments.ledger.checkpoints import create_checkpoint
+from payments.reconcile.runs import age_payouts as flag_stale
+from payments.reconcile.runs import fetch_statements, run_reconciliation
 from payments.registry.crypto import PiiCipher
 from payments.scheduling.runs import JobContext
 
 SCHEDULER = Actor(username="scheduler", role="system")
+STATEMENT_LOOKBACK_DAYS = 3  # closed days whose statements the reconcile job fetches
 
 
 def verify_audit_chain(context: JobContext) -> Mapping[str, Any]:
@@ -95,6 +99,26 @@ def checkpoint_ledger(context: JobContext) -> Mapping[str, Any]:
         return {"size": checkpoint.size}
 
 
+def reconcile(context: JobContext) -> Mapping[str, Any]:
+    """Fetch the last few days' statements from adapters that offer them (days already
+    imported are skipped), then reconcile everything staged. Safe to run twice."""
+    today = context.clock().date()
+    days = [today - timedelta(days=n) for n in range(STATEMENT_LOOKBACK_DAYS, 0, -1)]
+    fetched = fetch_statements(
+        context.session_factory, _adapters(context), days, actor=SCHEDULER, clock=context.clock
+    )
+    report = run_reconciliation(context.session_factory, actor=SCHEDULER, clock=context.clock)
+    exceptions = sum(figures["count"] for figures in report["exceptions"].values())
+    return fetched | {"run": report["run"]["id"], "lines": report["lines"], "exceptions": exceptions}
+
+
+def age_payouts(context: JobContext) -> Mapping[str, Any]:
+    """UNCONFIRMED_PAYOUT for payouts in flight longer than PAYMENTS_UNCONFIRMED_PAYOUT_DAYS."""
+    older_than = timedelta(days=context.settings.unconfirmed_payout_days)
+    with context.session_factory() as session, session.begin():
+        return {"raised": flag_stale(session, older_than=older_than, actor=SCHEDULER, clock=context.clock)}
+
+
 def _adapters(context: JobContext) -> Mapping[str, Any]:
     from payments.app import build_adapters
 
@@ -107,4 +131,6 @@ JOBS = {
     "build_batches": build_month_batches,
     "dispatch": dispatch_batches,
     "checkpoint": checkpoint_ledger,
+    "reconcile": reconcile,
+    "age_payouts": age_payouts,
 }

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from payments.api.auth import admits, current_actor
 from payments.api.pagination import decode_cursor, page
 from payments.api.schemas.batches import (
-    ApproveSchema,
+    BatchApproveSchema,
     BatchDetailSchema,
     BatchHoldSchema,
     BatchPageSchema,
@@ -140,7 +140,7 @@ class Submit(MethodView):
 @blp.route("/batches/<int:batch_id>/approve")
 class Approve(MethodView):
     @admits(Role.APPROVER)
-    @blp.arguments(ApproveSchema)
+    @blp.arguments(BatchApproveSchema)
     @blp.response(200, BatchSchema)
     def post(self, args: dict[str, Any], batch_id: int) -> Any:
         """Approve the manifest you reviewed; never your own batch."""

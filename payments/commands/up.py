@@ -28,6 +28,7 @@ from payments.demo.run import DEMO_USERS, DemoOptions, run_demo
 from payments.demo.simulators import BANK, WALLET, DemoProviders, start_providers
 from payments.registry.crypto import PiiCipher
 from payments.registry.model import Beneficiary, PaymentInstrument
+from payments.security.login import set_password
 from payments.security.services import find_user, issue_token
 
 # Lively enough to watch: dispatch approved batches every minute, checkpoint every ten.
@@ -110,13 +111,16 @@ def _welcome(host: str, port: int, providers: DemoProviders) -> None:
         f"  API docs     {url}/api/docs   (OpenAPI: {url}/api/openapi.json)",
         f"  health       {url}/health",
         f"  simulators   bank {providers.bank.url}   e-wallet {providers.wallet.url}",
-        "development logins (development mode only; tokens for the API):",
+        "development logins (development mode only): console password, and an API token",
     ]
     factory = runtime().session_factory
     with factory() as session, session.begin():
         for username, roles in DEMO_USERS.items():
-            token = issue_token(session, _system(), find_user(session, username), ttl_days=1).token
-            lines.append(f"  {username:<16} {', '.join(roles):<10} API token {token}")
+            user = find_user(session, username)
+            password = f"{username}-dev-password"  # published on purpose: development only
+            set_password(session, _system(), user, password)
+            token = issue_token(session, _system(), user, ttl_days=1).token
+            lines.append(f"  {username:<15} {', '.join(roles):<9} password {password:<28} token {token}")
     lines.append("Ctrl-C stops everything.")
     click.echo("\n".join(lines), err=True)
     sys.stderr.flush()

@@ -17,7 +17,7 @@ class BatchQueryArgs(PageArgs):
     state = fields.String(validate=validate.OneOf(STATES))
 
 
-class ApproveSchema(StrictSchema):
+class BatchApproveSchema(StrictSchema):
     manifest_hash = fields.String(required=True, validate=validate.Length(equal=64))
     comment = fields.String(load_default="approved", validate=validate.Length(max=2000))
 

@@ -47,7 +47,12 @@ def test_an_in_doubt_payout_is_resolved_not_resent_blindly():
 
 
 def test_a_settled_payout_is_never_queued_again():
-    for settled_or_later in (PayoutState.SETTLED, PayoutState.RETURNED, PayoutState.REJECTED, PayoutState.ACCEPTED):
+    for settled_or_later in (
+        PayoutState.SETTLED,
+        PayoutState.RETURNED,
+        PayoutState.REJECTED,
+        PayoutState.ACCEPTED,
+    ):
         with pytest.raises(RuleViolation):
             check_payout_transition(settled_or_later, PayoutState.QUEUED)
 

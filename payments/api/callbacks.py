@@ -1,0 +1,43 @@
+"""Provider callbacks: `POST /callbacks/<adapter>`.
+
+Outside /api/v1 on purpose: providers hold no API token. Each call is authenticated by the
+adapter itself (signature, timestamp window, nonce); a forged, stale or replayed callback is
+refused with 401, a malformed one with 400, both as problem+json, and nothing is written.
+"""
+
+from typing import Any
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from payments.adapters.base import CallbackRejected, Capability
+from payments.api.errors import problem
+from payments.api.schemas.reconciliation import CallbackAnswerSchema
+from payments.api.session import unit_of_work
+from payments.errors import NotFound
+from payments.reconcile.callbacks import receive_callback
+
+blp = Blueprint("callbacks", __name__, url_prefix="/callbacks", description="Provider callbacks")
+
+
+@blp.route("/<adapter>")
+class Callback(MethodView):
+    @blp.response(200, CallbackAnswerSchema)
+    @blp.doc(security=[])
+    def post(self, adapter: str) -> Any:
+        """A provider's signed notification about one payout; redeliveries answer `duplicate`."""
+        instance = current_app.extensions["payments"].adapters.get(adapter)
+        if instance is None or Capability.CALLBACKS not in instance.capabilities:
+            raise NotFound(f"no adapter {adapter!r} takes callbacks here", adapter=adapter)
+        try:
+            with unit_of_work() as session:
+                return receive_callback(session, adapter, instance, dict(request.headers), request.get_data())
+        except CallbackRejected as exc:
+            return _refused(str(exc))
+
+
+def _refused(detail: str) -> Response:
+    if "malformed" in detail:
+        return problem(400, "Malformed callback", detail, code="callback_malformed")
+    return problem(401, "Callback refused", detail, code="callback_rejected")

@@ -1,0 +1,21 @@
+"""Names for the codes that pages show: communes, categories, programmes. Read-only."""
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from payments.registry.model import Category, Commune
+
+
+def commune_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    wanted = list(set(codes))
+    rows = session.execute(select(Commune.code, Commune.name).where(Commune.code.in_(wanted)))
+    return {row.code: row.name for row in rows}
+
+
+def category_names(session: Session, codes: Iterable[str], language: str) -> dict[str, str]:
+    wanted = list(set(codes))
+    name = Category.name_en if language == "en" else Category.name_vi
+    rows = session.execute(select(Category.code, name.label("name")).where(Category.code.in_(wanted)))
+    return {row.code: row.name for row in rows}

@@ -1,0 +1,106 @@
+"""Batches: the list, one batch with its totals, holds, payouts and approvals; submit,
+approve (bound to the manifest hash the page showed) and reject."""
+
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from payments.api.session import db_session, unit_of_work
+from payments.console import guard, names
+from payments.console.blueprint import bp
+from payments.console.i18n import current_language
+from payments.console.labels import READERS
+from payments.disbursements import approval, repository
+from payments.disbursements.model import Payout
+from payments.disbursements.states import BatchState
+from payments.errors import PaymentsError
+from payments.security.roles import Role
+
+PAGE = 50
+PAYOUTS_SHOWN = 100
+TOTAL_COLUMNS = ("commune_code", "category_code", "channel")
+
+
+@bp.get("/batches")
+@guard.requires(*READERS)
+def batches() -> str:
+    period, state = request.args.get("period") or None, request.args.get("state") or None
+    if state not in {s.value for s in BatchState}:
+        state = None
+    before = request.args.get("before", type=int)
+    found = repository.batches_page(db_session(), period=period, state=state, before_id=before, limit=PAGE)
+    more = found[-1].id if len(found) == PAGE else None
+    context = {"batches": found, "period": period or "", "state": state or "", "more": more}
+    return render_template("console/batches.html", states=list(BatchState), **context)
+
+
+@bp.get("/batches/<int:batch_id>")
+@guard.requires(*READERS)
+def batch(batch_id: int) -> str:
+    session = db_session()
+    found = approval.get_batch(session, batch_id)
+    return render_template("console/batch.html", batch=found, **_detail(session, found))
+
+
+@bp.post("/batches/<int:batch_id>/submit")
+@guard.requires(Role.OFFICER)
+def submit(batch_id: int) -> Response:
+    return _decide(batch_id, _("Batch submitted for approval."), "submit_batch")
+
+
+@bp.post("/batches/<int:batch_id>/approve")
+@guard.requires(Role.APPROVER)
+def approve(batch_id: int) -> Response:
+    threshold = current_app.extensions["payments"].settings.two_approver_threshold_vnd
+    return _decide(
+        batch_id, _("Your approval is recorded."), "approve_batch",
+        manifest_seen=request.form.get("manifest_hash", ""),
+        comment=request.form.get("comment", "").strip()[:2000] or "approved",
+        threshold_vnd=threshold,
+    )  # fmt: skip
+
+
+@bp.post("/batches/<int:batch_id>/reject")
+@guard.requires(Role.APPROVER)
+def reject(batch_id: int) -> Response:
+    comment = request.form.get("comment", "").strip()[:2000]
+    return _decide(batch_id, _("Batch rejected."), "reject_batch", comment=comment)
+
+
+def _decide(batch_id: int, done: str, service: str, **kwargs: Any) -> Response:
+    """Run one approval service in a unit of work; a refusal is shown on the batch page."""
+    try:
+        with unit_of_work() as session:
+            getattr(approval, service)(session, guard.console_actor(), batch_id, **kwargs)
+    except PaymentsError as error:
+        flash(error.detail, "error")
+    else:
+        flash(done, "ok")
+    return redirect(url_for("console.batch", batch_id=batch_id))
+
+
+def _detail(session: Any, batch: Any) -> dict[str, Any]:
+    totals = {column: repository.totals_by(session, batch.id, column) for column in TOTAL_COLUMNS}
+    by_state = repository.totals_by(session, batch.id, "state")
+    holds = [
+        hold for hold in repository.holds_for(session, batch.period)
+        if hold.programme == batch.programme and hold.adapter in (batch.adapter, None)
+    ]  # fmt: skip
+    payouts = list(session.scalars(
+        select(Payout).where(Payout.batch_id == batch.id).order_by(Payout.id).limit(PAYOUTS_SHOWN)
+    ))  # fmt: skip
+    settings = current_app.extensions["payments"].settings
+    return {
+        "totals": totals,
+        "by_state": by_state,
+        "holds": holds,
+        "payouts": payouts,
+        "approvals": repository.approvals_of(session, batch.id),
+        "approvals_needed": approval.approvals_needed(batch, settings.two_approver_threshold_vnd),
+        "valid_approvers": sorted(approval.valid_approvers(session, batch)),
+        "communes": names.commune_names(session, totals["commune_code"]),
+        "categories": names.category_names(session, totals["category_code"], current_language()),
+    }

@@ -1,0 +1,162 @@
+"""Settlement reports in CSV, read through a column mapping per adapter.
+
+A mapping names, for each of our fields, the provider's column, and translates its status and
+error codes. `ewallet` is the e-wallet provider's daily settlement report (OPENING, ENTRY and
+CLOSING rows); `bank_csv` is a plain per-payout export some banks offer. An adapter without
+its own mapping gets the built-in mapping whose columns the file's header has. Rows are read
+strictly: a bad row is refused with its line number, and the whole file with it.
+"""
+
+import csv
+import io
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from payments.errors import InvalidInput
+from payments.reconcile.lines import CREDIT, DEBIT, Line, Totals, movement_status
+
+
+class MalformedCsv(InvalidInput):
+    code = "malformed_csv"
+    title = "Malformed CSV report"
+
+    def __init__(self, reason: str, line: int) -> None:
+        super().__init__(f"line {line}: {reason}", line=line)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class CsvMapping:
+    """Our field -> the provider's column. `record_type` marks balance rows when the report
+    has them (`opening`/`closing`/`entry` values)."""
+
+    name: str
+    columns: Mapping[str, str]
+    record_type: str | None = None
+    kinds: Mapping[str, str] = field(default_factory=dict)  # provider value -> opening|closing|entry
+    directions: Mapping[str, str] = field(default_factory=lambda: {"DBIT": DEBIT, "CRDT": CREDIT})
+    reasons: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def needed(self) -> set[str]:
+        return set(self.columns.values()) | ({self.record_type} if self.record_type else set())
+
+
+EWALLET = CsvMapping(
+    name="ewallet",
+    columns={
+        "provider_tx_id": "transaction_id",
+        "end_to_end_id": "order_id",
+        "amount_vnd": "amount",
+        "direction": "direction",
+        "booking_date": "booked_at",
+        "reason": "error_code",
+    },
+    record_type="record_type",
+    kinds={"OPENING": "opening", "CLOSING": "closing", "ENTRY": "entry"},
+    reasons={"WALLET_NOT_FOUND": "AC01", "WALLET_CLOSED": "AC04", "WALLET_LOCKED": "AC06"},
+)
+BANK_CSV = CsvMapping(
+    name="bank_csv",
+    columns={
+        "end_to_end_id": "end_to_end_id",
+        "amount_vnd": "amount_vnd",
+        "direction": "direction",
+        "booking_date": "booking_date",
+        "account_servicer_ref": "bank_reference",
+        "reason": "reason",
+        "holder_name": "holder_name",
+    },
+    directions={"D": DEBIT, "C": CREDIT, "DBIT": DEBIT, "CRDT": CREDIT},
+)
+BUILT_IN = {m.name: m for m in (EWALLET, BANK_CSV)}
+
+
+def mapping_for(
+    adapter: str, header: list[str], configured: Mapping[str, CsvMapping] = BUILT_IN
+) -> CsvMapping:
+    """The adapter's own mapping if it has one, else the built-in one the header fits."""
+    if adapter in configured:
+        return configured[adapter]
+    for candidate in configured.values():
+        if candidate.needed <= set(header):
+            return candidate
+    raise MalformedCsv(f"no column mapping for adapter {adapter!r} fits the columns {', '.join(header)}", 1)
+
+
+def csv_lines(text: str, adapter: str, account: str = "", day: date | None = None) -> Iterator[Line | Totals]:
+    """Entry rows as movement lines, then the report's balances (if it has OPENING/CLOSING)."""
+    reader = csv.DictReader(io.StringIO(text))
+    mapping = mapping_for(adapter, list(reader.fieldnames or []))
+    missing = mapping.needed - set(reader.fieldnames or [])
+    if missing:
+        raise MalformedCsv(f"missing column(s) {', '.join(sorted(missing))}", 1)
+    balances: dict[str, int] = {}
+    days: list[date] = []
+    position = 0
+    for row in reader:
+        number = reader.line_num
+        kind = mapping.kinds.get(row[mapping.record_type], "") if mapping.record_type else "entry"
+        if kind in ("opening", "closing"):
+            balances[kind] = _int(row[mapping.columns["amount_vnd"]], number)
+        elif kind == "entry":
+            position += 1
+            line = _line(row, mapping, position, number)
+            days.append(line.booking_date)  # type: ignore[arg-type]
+            yield line
+        else:
+            raise MalformedCsv(f"unknown record type {row[mapping.record_type or '']!r}", number)
+    if balances:
+        yield _totals(balances, days or ([day] if day else []), account or adapter, reader.line_num)
+
+
+def _line(row: dict[str, str], mapping: CsvMapping, position: int, number: int) -> Line:
+    value = {ours: (row.get(theirs) or "").strip() for ours, theirs in mapping.columns.items()}
+    direction = mapping.directions.get(value["direction"])
+    if direction is None:
+        raise MalformedCsv(
+            f"direction {value['direction']!r} is not one of {', '.join(mapping.directions)}", number
+        )
+    amount = _int(value["amount_vnd"], number)
+    if amount <= 0:
+        raise MalformedCsv("amount must be a positive number of đồng", number)
+    reason = value.get("reason") or None
+    return Line(
+        position=position,
+        movement=True,
+        status=movement_status(direction),
+        amount_vnd=amount,
+        direction=direction,
+        booking_date=_date(value["booking_date"], number),
+        end_to_end_id=value.get("end_to_end_id") or None,
+        provider_tx_id=value.get("provider_tx_id") or None,
+        account_servicer_ref=value.get("account_servicer_ref") or None,
+        reason=mapping.reasons.get(reason, "MS03" if reason else None) if direction == CREDIT else None,
+        reason_text=(reason or "")[:300],
+        holder_name=value.get("holder_name") or None,
+        line_no=number,
+    )
+
+
+def _totals(balances: dict[str, int], days: list[date], account: str, number: int) -> Totals:
+    if set(balances) != {"opening", "closing"}:
+        raise MalformedCsv("a report with balances needs both an OPENING and a CLOSING row", number)
+    if not days:
+        raise MalformedCsv("a report with balances but no entries needs its day given", number)
+    first, last = min(days), max(days)
+    return Totals(account[:60], first, last, balances["opening"], balances["closing"])
+
+
+def _int(text: str, number: int) -> int:
+    try:
+        return int(text.strip())
+    except ValueError as exc:
+        raise MalformedCsv(f"{text!r} is not a whole number of đồng", number) from exc
+
+
+def _date(text: str, number: int) -> date:
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError as exc:
+        raise MalformedCsv(f"{text!r} is not a date (YYYY-MM-DD)", number) from exc

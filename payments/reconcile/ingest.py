@@ -1,0 +1,182 @@
+"""Staging: a file's lines written in the caller's transaction, all of them or none.
+
+The file is identified by its SHA-256: the same bytes twice are refused (`DuplicateFile`) and
+change nothing. A malformed file raises while it is read, before the caller commits, so
+nothing of it is kept. Lines are inserted in bulk, a chunk at a time, so a million-line
+statement is staged in bounded memory.
+"""
+
+import hashlib
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from payments.adapters.base import CallbackEvent, Statement
+from payments.audit.services import record_event
+from payments.clock import Clock, utcnow
+from payments.context import Actor
+from payments.errors import Conflict
+from payments.reconcile import repository
+from payments.reconcile.lines import Line, Totals
+from payments.reconcile.model import ReconImport, ReconLine
+from payments.reconcile.sources import (
+    callback_line,
+    detect_kind,
+    read_lines,
+    statement_digest,
+    statement_lines,
+)
+
+STAGE_CHUNK = 5_000
+
+
+class DuplicateFile(Conflict):
+    code = "duplicate_file"
+    title = "File already imported"
+
+
+def sha256_of(data: bytes | Path) -> str:
+    """Hex SHA-256 of bytes, or of a file read a megabyte at a time."""
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256()
+    with data.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def stage_file(
+    session: Session,
+    *,
+    adapter: str,
+    data: bytes | Path,
+    file_name: str,
+    kind: str | None = None,
+    day: date | None = None,
+    actor: Actor,
+    clock: Clock = utcnow,
+) -> ReconImport:
+    """Stage a confirmation file (its bytes, or a path: a large XML file is then streamed).
+    Raises DuplicateFile (same SHA-256 already imported), InvalidInput naming the line or
+    element of a malformed file (nothing is written)."""
+    digest = sha256_of(data)
+    _refuse_duplicate(session, digest, file_name)
+    kind = kind or detect_kind(data)
+    items = read_lines(kind, data, adapter, day)
+    size = len(data) if isinstance(data, bytes) else data.stat().st_size
+    return _stage(
+        session, items, adapter=adapter, kind=kind, digest=digest, file_name=file_name, size=size,
+        actor=actor, clock=clock,
+    )  # fmt: skip
+
+
+def stage_statement(
+    session: Session, *, adapter: str, statement: Statement, actor: Actor, clock: Clock = utcnow
+) -> ReconImport:
+    """Stage a statement an adapter fetched. Raises DuplicateFile for one already staged."""
+    digest = statement_digest(statement)
+    name = f"{adapter}-statement-{statement.day.isoformat()}"
+    _refuse_duplicate(session, digest, name)
+    lines = statement_lines(statement)
+    return _stage(
+        session,
+        lines,
+        adapter=adapter,
+        kind="statement",
+        digest=digest,
+        file_name=name,
+        size=0,
+        actor=actor,
+        clock=clock,
+    )
+
+
+def stage_callback(
+    session: Session,
+    *,
+    adapter: str,
+    event: CallbackEvent,
+    body_size: int,
+    actor: Actor,
+    clock: Clock = utcnow,
+) -> ReconImport | None:
+    """Stage a verified callback; None for a redelivery of an event already staged."""
+    digest = sha256_of(f"callback\n{adapter}\n{event.event_id}".encode())
+    if repository.import_by_sha(session, digest) is not None:
+        return None
+    name = f"callback {event.event_id}"[:200]
+    lines = [callback_line(event)]
+    return _stage(
+        session,
+        lines,
+        adapter=adapter,
+        kind="callback",
+        digest=digest,
+        file_name=name,
+        size=body_size,
+        actor=actor,
+        clock=clock,
+    )
+
+
+def _refuse_duplicate(session: Session, digest: str, file_name: str) -> None:
+    earlier = repository.import_by_sha(session, digest)
+    if earlier is not None:
+        raise DuplicateFile(
+            f"{file_name}: the same file was imported on {earlier.imported_at:%Y-%m-%d %H:%M} "
+            f"as import {earlier.id} ({earlier.file_name}); nothing was changed",
+            import_id=earlier.id,
+        )
+
+
+def _stage(
+    session: Session,
+    items: Iterable[Line | Totals],
+    *,
+    adapter: str,
+    kind: str,
+    digest: str,
+    file_name: str,
+    size: int,
+    actor: Actor,
+    clock: Clock,
+) -> ReconImport:
+    row = ReconImport(
+        adapter=adapter, kind=kind, sha256=digest, file_name=file_name[:200], size_bytes=size, line_count=0,
+        state="staged", processed_through=0, booked_vnd=0, imported_by=actor.username, imported_at=clock(),
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    totals: list[Totals] = []
+    buffer: list[dict] = []
+    for item in items:
+        if isinstance(item, Totals):
+            totals.append(item)
+            continue
+        values = {name: getattr(item, name) for name in repository.LINE_FIELDS}
+        buffer.append(values | {"import_id": row.id, "reason_text": item.reason_text or None})
+        row.line_count += 1
+        row.booked_vnd += item.signed_vnd if item.movement else 0
+        if len(buffer) >= STAGE_CHUNK:
+            session.execute(insert(ReconLine.__table__), buffer)
+            buffer.clear()
+    if buffer:
+        session.execute(insert(ReconLine.__table__), buffer)
+    _set_totals(row, totals)
+    after = {"adapter": adapter, "kind": kind, "sha256": digest, "lines": row.line_count}
+    record_event(session, actor, "reconcile.import", "recon_import", row.id, after=after, clock=clock)
+    return row
+
+
+def _set_totals(row: ReconImport, totals: list[Totals]) -> None:
+    """A file's statements, chained: the first opening, the last closing, the days between."""
+    if not totals:
+        return
+    ordered = sorted(totals, key=lambda t: (t.first_day, t.last_day))
+    row.account = ordered[0].account
+    row.first_day, row.last_day = ordered[0].first_day, ordered[-1].last_day
+    row.opening_vnd, row.closing_vnd = ordered[0].opening_vnd, ordered[-1].closing_vnd

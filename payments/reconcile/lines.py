@@ -1,0 +1,69 @@
+"""What every source says, in one shape: a `Line` per confirmation, `Totals` per statement.
+
+Pure values. A statement booking (camt.053/054, MT940, CSV report, a fetched statement) is a
+*movement*: money left or reached our account. A status report (pain.002) or a callback is
+not: it only says where a payout stands. Amounts are positive integer đồng; `direction`
+(DBIT/CRDT, seen from our account) gives the sign.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+SETTLED = "settled"
+REJECTED = "rejected"
+RETURNED = "returned"
+ACCEPTED = "accepted"
+UNKNOWN = "unknown"
+STATUSES = (SETTLED, REJECTED, RETURNED, ACCEPTED, UNKNOWN)
+DEBIT, CREDIT = "DBIT", "CRDT"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One confirmation. `position` orders lines within their file (from 1)."""
+
+    position: int
+    movement: bool
+    status: str
+    amount_vnd: int | None = None
+    direction: str | None = None
+    booking_date: date | None = None
+    end_to_end_id: str | None = None
+    instr_id: str | None = None
+    provider_tx_id: str | None = None
+    account_servicer_ref: str | None = None
+    payment_info_id: str | None = None
+    reference: str | None = None  # MT940 :61: reference (16 characters of our key)
+    reason: str | None = None
+    reason_text: str = ""
+    holder_name: str | None = None
+    batch_count: int | None = None  # set when one booking covers a whole payment block
+    line_no: int | None = None  # where it is in the file, for people
+
+    @property
+    def signed_vnd(self) -> int:
+        amount = self.amount_vnd or 0
+        return amount if self.direction == CREDIT else -amount
+
+    @property
+    def is_batch(self) -> bool:
+        return self.batch_count is not None or (
+            self.end_to_end_id is None and self.payment_info_id is not None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """A statement's balances: opening + booked entries must give closing (continuity)."""
+
+    account: str
+    first_day: date
+    last_day: date
+    opening_vnd: int
+    closing_vnd: int
+
+
+def movement_status(direction: str) -> str:
+    """A debit on our account pays a payout out; a credit brings one back (with or without
+    the bank's reason)."""
+    return SETTLED if direction == DEBIT else RETURNED

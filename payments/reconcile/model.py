@@ -1,0 +1,140 @@
+"""Reconciliation tables: imported files and their lines, matches, exceptions, runs.
+
+- `recon_imports`: one row per file (or fetched statement, or callback) with its SHA-256,
+  unique, so the same file twice is refused. `processed_through` is the position of the last
+  line whose outcome is committed: a run that crashed resumes after it.
+- `recon_lines`: what a file said, one row per confirmation, written in the import's single
+  transaction (a malformed file writes nothing). Append-only.
+- `recon_matches`: which payout a line confirmed, by which pass, with what outcome. Append-only.
+- `recon_exceptions`: what nobody can explain yet; never deleted. Its state changes, and
+  every change is a row in the append-only `recon_exception_events`.
+- `recon_runs`: each run with its report (JSON), dry runs included.
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from payments.db import Base, BigIntPK, UTCDateTime
+
+
+class ReconImport(Base):
+    __tablename__ = "recon_imports"
+    __table_args__ = (Index("ix_recon_imports_adapter_state", "adapter", "state"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    adapter: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20))  # camt.053 camt.054 pain.002 mt940 csv statement callback
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(String(200))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    line_count: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))  # staged | done
+    processed_through: Mapped[int] = mapped_column(Integer)
+    account: Mapped[str | None] = mapped_column(String(60))
+    first_day: Mapped[date | None] = mapped_column(Date)
+    last_day: Mapped[date | None] = mapped_column(Date)
+    opening_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    closing_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    booked_vnd: Mapped[int] = mapped_column(BigInteger)  # signed sum of booked movements
+    imported_by: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReconLine(Base):
+    __tablename__ = "recon_lines"
+    __table_args__ = (
+        Index("ix_recon_lines_import_position", "import_id", "position", unique=True),
+        Index("ix_recon_lines_payment_info_id", "payment_info_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    import_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("recon_imports.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    line_no: Mapped[int | None] = mapped_column(Integer)
+    movement: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(10))
+    amount_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    direction: Mapped[str | None] = mapped_column(String(4))
+    booking_date: Mapped[date | None] = mapped_column(Date)
+    end_to_end_id: Mapped[str | None] = mapped_column(String(140))
+    instr_id: Mapped[str | None] = mapped_column(String(140))
+    provider_tx_id: Mapped[str | None] = mapped_column(String(140))
+    account_servicer_ref: Mapped[str | None] = mapped_column(String(140))
+    payment_info_id: Mapped[str | None] = mapped_column(String(140))
+    reference: Mapped[str | None] = mapped_column(String(140))
+    reason: Mapped[str | None] = mapped_column(String(10))
+    reason_text: Mapped[str | None] = mapped_column(String(300))
+    holder_name: Mapped[str | None] = mapped_column(String(200))
+    batch_count: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReconMatch(Base):
+    __tablename__ = "recon_matches"
+    __table_args__ = (
+        Index("ix_recon_matches_line_payout", "line_id", "payout_id", unique=True),
+        Index("ix_recon_matches_payout", "payout_id", "movement"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    line_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("recon_lines.id"))
+    payout_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("payouts.id"))
+    match_pass: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))
+    movement: Mapped[bool] = mapped_column(Boolean)
+    direction: Mapped[str | None] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReconException(Base):
+    __tablename__ = "recon_exceptions"
+    __table_args__ = (Index("ix_recon_exceptions_state_kind", "state", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20))  # open | pending_approval | resolved
+    fingerprint: Mapped[str] = mapped_column(String(200), unique=True)
+    adapter: Mapped[str] = mapped_column(String(60))
+    payout_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("payouts.id"))
+    line_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("recon_lines.id"))
+    import_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("recon_imports.id"))
+    amount_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[str] = mapped_column(String(500))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    resolution: Mapped[str | None] = mapped_column(String(30))
+    resolution_reason: Mapped[str | None] = mapped_column(Text)
+    proposed_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReconExceptionEvent(Base):
+    """One change to an exception (raised, assigned, proposed, resolved). Append-only."""
+
+    __tablename__ = "recon_exception_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    exception_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("recon_exceptions.id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReconRun(Base):
+    __tablename__ = "recon_runs"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # import | run | callback
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(20))  # running | finished | failed
+    adapter: Mapped[str | None] = mapped_column(String(60))
+    started_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))

@@ -1,0 +1,295 @@
+"""Reconcile one chunk of staged lines: find candidates, match (pure), post, record.
+
+Every settlement and return goes through `disbursements.outcomes.apply_outcome`, whose
+entries are keyed by payout (`settle:<key>`, `return:<key>`), so running a chunk again posts
+nothing new, and exceptions are keyed by fingerprint. The caller owns the transaction.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from payments.adapters.base import PayoutStatus
+from payments.clock import Clock
+from payments.context import Actor
+from payments.disbursements.model import Payout
+from payments.disbursements.outcomes import apply_outcome
+from payments.errors import RuleViolation
+from payments.ledger.draft import EntryDraft
+from payments.ledger.services import post_entries
+from payments.reconcile import repository
+from payments.reconcile.decisions import STATUS_CONFLICT, decide
+from payments.reconcile.exceptions import Problem, raise_exception
+from payments.reconcile.lines import REJECTED, RETURNED, Line
+from payments.reconcile.matching import (
+    MIN_PREFIX,
+    UNMATCHED,
+    Candidate,
+    CandidateIndex,
+    Flag,
+    Match,
+    match_lines,
+    suggest,
+)
+from payments.reconcile.model import ReconMatch
+
+DEFAULT_REASON = "MS03"  # reason not specified
+
+
+@dataclass
+class Tally:
+    """Counts and đồng by outcome and by exception class, for the run's report."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    outcome_vnd: Counter[str] = field(default_factory=Counter)
+    exceptions: Counter[str] = field(default_factory=Counter)
+    exception_vnd: Counter[str] = field(default_factory=Counter)
+    lines: int = 0
+    posted: int = 0
+
+    def outcome(self, name: str, amount_vnd: int | None) -> None:
+        self.outcomes[name] += 1
+        self.outcome_vnd[name] += amount_vnd or 0
+
+    def exception(self, kind: str, amount_vnd: int | None) -> None:
+        self.exceptions[kind] += 1
+        self.exception_vnd[kind] += amount_vnd or 0
+
+
+@dataclass
+class Chunk:
+    """One chunk's working state: payouts by id with their adapter, drafts, matches."""
+
+    session: Session
+    adapter: str
+    import_id: int | None
+    actor: Actor
+    clock: Clock
+    tally: Tally
+    payouts: dict[int, tuple[Payout, str]] = field(default_factory=dict)
+    booked: dict[tuple[int, str | None], set[str | None]] = field(default_factory=dict)
+    drafts: list[EntryDraft] = field(default_factory=list)
+    matches: list[dict] = field(default_factory=list)
+
+
+def reconcile_lines(
+    session: Session,
+    lines: list[tuple[int, Line]],
+    *,
+    adapter: str,
+    import_id: int | None,
+    actor: Actor,
+    clock: Clock,
+    tally: Tally,
+) -> None:
+    """Match and apply `lines` ((line id, Line), in file order); post their entries."""
+    chunk = Chunk(session, adapter, import_id, actor, clock, tally)
+    index = _index(chunk, [line for _, line in lines])
+    chunk.booked = repository.booked_movements(session, chunk.payouts)
+    results = match_lines((line for _, line in lines), index)
+    flagged: list[tuple[int, Flag]] = []
+    for (line_id, _), result in zip(lines, results, strict=True):
+        if isinstance(result, Match):
+            _apply_match(chunk, line_id, result)
+        else:
+            flagged.append((line_id, result))
+    _raise_flags(chunk, flagged)
+    if chunk.matches:
+        session.execute(insert(ReconMatch.__table__), chunk.matches)
+    tally.posted += post_entries(session, chunk.drafts, actor=actor, clock=clock).posted
+    tally.lines += len(lines)
+
+
+def _index(chunk: Chunk, lines: list[Line]) -> CandidateIndex:
+    """Candidates for pass 1 by key; for the rest, by reference, key prefix and block."""
+    session = chunk.session
+    _remember(
+        chunk, repository.payouts_by_key(session, (ln.end_to_end_id for ln in lines if ln.end_to_end_id))
+    )
+    known = {p.payout_key for p, _ in chunk.payouts.values()}
+    rest = [ln for ln in lines if ln.end_to_end_id not in known]
+    wanted = {r for ln in rest for r in (ln.instr_id, ln.provider_tx_id) if r}
+    found = repository.payouts_by_reference(session, wanted)
+    _remember(chunk, found)
+    references: dict[str, list[Candidate]] = {}
+    for payout, _ in found:
+        references.setdefault(payout.provider_reference or "", []).append(_candidate(payout))
+    prefixed, groups = _prefixed(chunk, rest), _groups(chunk, rest)
+    candidates = [_candidate(p) for p, _ in chunk.payouts.values()]
+    return CandidateIndex(candidates, references=references, groups=groups, prefixed=prefixed)
+
+
+def _prefixed(chunk: Chunk, rest: list[Line]) -> dict[str, list[Candidate]]:
+    """Payouts whose key starts with a line's reference (MT940 keeps 16 characters of it)."""
+    prefixed: dict[str, list[Candidate]] = {}
+    for line in rest:
+        for prefix in {line.reference, line.end_to_end_id} - {None}:
+            if prefix and len(prefix) >= MIN_PREFIX:
+                matches = repository.payouts_by_prefix(chunk.session, prefix, line.amount_vnd)
+                _remember(chunk, matches)
+                known = {c.payout_id for c in prefixed.get(prefix, [])}
+                prefixed.setdefault(prefix, []).extend(_candidate(p) for p, _ in matches if p.id not in known)
+    return prefixed
+
+
+def _groups(chunk: Chunk, rest: list[Line]) -> dict[str, list[Candidate]]:
+    """Payment blocks the lines name, and (for a batch booking) every block still open."""
+    blocks = {ln.payment_info_id for ln in rest if ln.is_batch and ln.payment_info_id}
+    if any(ln.is_batch and ln.movement for ln in rest):
+        blocks.update(repository.open_blocks(chunk.session, chunk.adapter))
+    groups = {}
+    for block in blocks:
+        members = repository.block_members(chunk.session, block)
+        _remember(chunk, members)
+        if members:
+            groups[block] = [_candidate(p) for p, _ in members]
+    return groups
+
+
+def _remember(chunk: Chunk, found: list[tuple[Payout, str]]) -> None:
+    for payout, adapter in found:
+        chunk.payouts[payout.id] = (payout, adapter)
+
+
+def _candidate(payout: Payout) -> Candidate:
+    return Candidate(
+        payout_id=payout.id,
+        payout_key=payout.payout_key,
+        amount_vnd=payout.amount_vnd,
+        state=payout.state,
+        provider_reference=payout.provider_reference,
+        beneficiary_name=payout.beneficiary_name,
+        sent_on=payout.updated_at.date(),
+    )
+
+
+def _apply_match(chunk: Chunk, line_id: int, match: Match) -> None:
+    line = match.line
+    for candidate in match.payouts:
+        payout, adapter = chunk.payouts[candidate.payout_id]
+        outcome = apply_line(chunk, line_id, line, payout, adapter, match_pass=match.match_pass)
+        chunk.tally.outcome(outcome, payout.amount_vnd)
+
+
+def apply_line(
+    chunk: Chunk, line_id: int, line: Line, payout: Payout, adapter: str, *, match_pass: int
+) -> str:
+    """Decide and apply what `line` means for `payout`; returns the outcome's name."""
+    booked_key = (payout.id, line.direction)
+    decision = decide(payout.state, line, booked_before=_booked_before(chunk, booked_key, line))
+    outcome = decision.outcome
+    if decision.apply is not None:
+        try:
+            draft = _outcome_draft(chunk, line, payout, adapter, decision.apply)
+        except RuleViolation as exc:
+            draft, outcome = None, "conflict"
+            _problem(chunk, STATUS_CONFLICT, line_id, line, payout, detail=str(exc.detail))
+        chunk.drafts += [draft] if draft else []
+    if decision.exception is not None:
+        _problem(
+            chunk,
+            decision.exception,
+            line_id,
+            line,
+            payout,
+            detail=_explain(decision.exception, line, payout),
+        )
+    if line.movement:
+        chunk.booked.setdefault(booked_key, set()).add(line.account_servicer_ref)
+    chunk.matches.append(
+        {"line_id": line_id, "payout_id": payout.id, "match_pass": match_pass, "outcome": outcome,
+         "movement": line.movement, "direction": line.direction, "created_at": chunk.clock()}
+    )  # fmt: skip
+    return outcome
+
+
+def _booked_before(chunk: Chunk, key: tuple[int, str | None], line: Line) -> bool:
+    """Another booking of this money for this payout. The same bank reference is the same
+    booking reported twice (a camt.054 notification, then the day's camt.053): not a duplicate."""
+    earlier = chunk.booked.get(key)
+    if not line.movement or not earlier:
+        return False
+    return line.account_servicer_ref is None or line.account_servicer_ref not in earlier
+
+
+def _outcome_draft(chunk: Chunk, line: Line, payout: Payout, adapter: str, status: str) -> EntryDraft | None:
+    reason = (line.reason or DEFAULT_REASON) if status in (REJECTED, RETURNED) else None
+    reference = line.provider_tx_id or line.instr_id if not payout.provider_reference else None
+    day = line.booking_date or chunk.clock().date()
+    return apply_outcome(
+        payout, adapter, PayoutStatus(status), reason=reason, reason_text=line.reason_text,
+        reference=reference, day=day, clock=chunk.clock,
+    )  # fmt: skip
+
+
+def _explain(kind: str, line: Line, payout: Payout) -> str:
+    where = f"line {line.line_no}" if line.line_no else f"item {line.position}"
+    return {
+        "DUPLICATE_CONFIRMATION": f"{where} books payout {payout.payout_key} a second time",
+        "RETURNED_AFTER_SETTLEMENT": f"payout {payout.payout_key} came back after settling ({line.reason})",
+        STATUS_CONFLICT: f"{where} says {line.status} but payout {payout.payout_key} is {payout.state}",
+    }.get(kind, kind)
+
+
+def _problem(
+    chunk: Chunk, kind: str, line_id: int | None, line: Line, payout: Payout | None, *, detail: str
+) -> None:
+    suffix = f":{payout.id}" if payout is not None else ""
+    problem = Problem(
+        kind=kind, fingerprint=f"{kind}:line:{line_id}{suffix}", adapter=chunk.adapter, detail=detail,
+        payout_id=payout.id if payout else None, line_id=line_id, import_id=chunk.import_id,
+        amount_vnd=line.amount_vnd if line.amount_vnd is not None else (payout and payout.amount_vnd),
+        data=_line_data(line),
+    )  # fmt: skip
+    if raise_exception(chunk.session, problem, actor=chunk.actor, clock=chunk.clock):
+        chunk.tally.exception(kind, problem.amount_vnd)
+
+
+def _raise_flags(chunk: Chunk, flagged: list[tuple[int, Flag]]) -> None:
+    """Pass 4 for unmatched movements: suggestions stored with the exception."""
+    amounts = [f.line.amount_vnd for _, f in flagged if f.kind == UNMATCHED and f.line.amount_vnd]
+    found = repository.suggestion_pool(chunk.session, amounts) if amounts else []
+    pool = [_candidate(p) for p, _ in found]
+    for line_id, flag in flagged:
+        extra = {"candidates": [_brief(c) for c in flag.candidates]}
+        if flag.kind == UNMATCHED and flag.line.amount_vnd:
+            extra["suggestions"] = [
+                {**_brief(s.candidate), "score": s.score} for s in suggest(flag.line, pool)
+            ]
+        problem = Problem(
+            kind=flag.kind, fingerprint=f"{flag.kind}:line:{line_id}", adapter=chunk.adapter,
+            detail=_flag_detail(flag), line_id=line_id, import_id=chunk.import_id,
+            payout_id=flag.candidates[0].payout_id if len(flag.candidates) == 1 else None,
+            amount_vnd=flag.line.amount_vnd, data={**_line_data(flag.line), **extra},
+        )  # fmt: skip
+        if raise_exception(chunk.session, problem, actor=chunk.actor, clock=chunk.clock):
+            chunk.tally.exception(flag.kind, flag.line.amount_vnd)
+        chunk.tally.outcome("exception", flag.line.amount_vnd)
+
+
+def _flag_detail(flag: Flag) -> str:
+    line = flag.line
+    where = f"line {line.line_no}" if line.line_no else f"item {line.position}"
+    what = f"{line.direction or line.status} {line.amount_vnd or ''} VND".strip()
+    reference = line.end_to_end_id or line.reference or line.payment_info_id or line.provider_tx_id or "-"
+    return f"{where}: {what} ref {reference}: {flag.detail}"
+
+
+def _brief(candidate: Candidate) -> dict:
+    return {
+        "payout_id": candidate.payout_id,
+        "payout_key": candidate.payout_key,
+        "amount_vnd": candidate.amount_vnd,
+    }
+
+
+def _line_data(line: Line) -> dict:
+    day = line.booking_date.isoformat() if isinstance(line.booking_date, date) else None
+    return {
+        "status": line.status, "direction": line.direction, "booking_date": day,
+        "end_to_end_id": line.end_to_end_id, "reference": line.reference,
+        "payment_info_id": line.payment_info_id, "reason": line.reason, "line_no": line.line_no,
+    }  # fmt: skip

@@ -1,0 +1,121 @@
+"""A run's report: counts and đồng per outcome and per exception class, the tie-outs, and the
+three-way view; rendered as JSON, CSV or a summary a person reads."""
+
+import csv
+import io
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from payments.errors import InvalidInput
+from payments.reconcile.tieouts import tie_outs
+
+if TYPE_CHECKING:
+    from payments.reconcile.runs import Runner
+
+FORMATS = ("json", "csv", "text")
+
+
+def build_report(session: Session, runner: "Runner", finished_at: datetime) -> dict[str, Any]:
+    tally = runner.tally
+    return {
+        "run": {
+            "id": None,
+            "kind": runner.kind,
+            "dry_run": runner.dry_run,
+            "adapter": runner.adapter,
+            "started_by": runner.actor.username,
+            "started_at": runner.started_at.isoformat(),
+            "finished_at": finished_at.isoformat(),
+        },
+        "imports": [
+            {
+                "id": i.id,
+                "file_name": i.file_name,
+                "kind": i.kind,
+                "adapter": i.adapter,
+                "lines": i.line_count,
+            }
+            for i in runner.imports
+        ],
+        "lines": tally.lines,
+        "posted_entries": tally.posted,
+        "outcomes": _classes(tally.outcomes, tally.outcome_vnd),
+        "exceptions": _classes(tally.exceptions, tally.exception_vnd),
+        "tie_outs": tie_outs(session),
+    }
+
+
+def _classes(counts: dict[str, int], amounts: dict[str, int]) -> dict[str, dict[str, int]]:
+    return {name: {"count": counts[name], "amount_vnd": amounts.get(name, 0)} for name in sorted(counts)}
+
+
+def render(report: dict[str, Any], fmt: str) -> str:
+    """The report as `json`, `csv` (section, name, measure, value rows) or `text`."""
+    if fmt == "json":
+        return json.dumps(report, indent=2, sort_keys=True)
+    if fmt == "csv":
+        return _csv(report)
+    if fmt == "text":
+        return _text(report)
+    raise InvalidInput(f"format must be one of {', '.join(FORMATS)}")
+
+
+def _rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
+    rows: list[tuple[str, str, str, Any]] = [("run", "lines", "count", report["lines"])]
+    rows.append(("run", "posted_entries", "count", report["posted_entries"]))
+    for section in ("outcomes", "exceptions"):
+        for name, figures in report[section].items():
+            rows += [
+                (section, name, "count", figures["count"]),
+                (section, name, "amount_vnd", figures["amount_vnd"]),
+            ]
+    for adapter, tie in report["tie_outs"]["adapters"].items():
+        for part in ("in_flight", "settlement", "three_way"):
+            rows += [
+                (f"tie_out:{adapter}", part, key, value) for key, value in tie[part].items() if key != "days"
+            ]
+    return rows
+
+
+def _csv(report: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("section", "name", "measure", "value"))
+    writer.writerows(_rows(report))
+    return out.getvalue()
+
+
+def _text(report: dict[str, Any]) -> str:
+    run = report["run"]
+    title = (
+        f"Reconciliation run {run['id']} ({run['kind']}{', dry run: nothing kept' if run['dry_run'] else ''})"
+    )
+    lines = [title, f"  lines read: {report['lines']}, ledger entries posted: {report['posted_entries']}"]
+    lines.append("Outcomes:")
+    lines += [f"  {n:<28} {f['count']:>9}  {f['amount_vnd']:>18,} VND" for n, f in report["outcomes"].items()]
+    lines.append("Exceptions raised:" if report["exceptions"] else "Exceptions raised: none")
+    lines += [
+        f"  {n:<28} {f['count']:>9}  {f['amount_vnd']:>18,} VND" for n, f in report["exceptions"].items()
+    ]
+    ties = report["tie_outs"]
+    lines.append(f"Tie-outs: {'all hold' if ties['holds'] else 'BROKEN'}")
+    for adapter, tie in ties["adapters"].items():
+        flight, settle = tie["in_flight"], tie["settlement"]
+        lines.append(
+            f"  {adapter}: in flight {flight['ledger_vnd']:,} VND vs {flight['unsettled_payouts']} payouts "
+            f"{flight['unsettled_vnd']:,} VND [{'ok' if flight['holds'] else 'BROKEN'}]"
+        )
+        lines.append(
+            f"  {adapter}: settlement moved {settle['ledger_movement_vnd']:,} VND vs statements "
+            f"{settle['statement_movement_vnd']:,} VND over {len(settle['days'])} day(s) "
+            f"[{'ok' if settle['holds'] else 'BROKEN'}]"
+        )
+        three = tie["three_way"]
+        lines.append(
+            f"  {adapter}: {three['settled_in_ledger']} settled, {three['settled_and_on_statement']} of them "
+            f"on a statement; {three['on_statement_not_in_ledger']} statement line(s) unexplained"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,259 @@
+"""Reconciliation queries. No rules here; every IN list is bounded by the caller's chunk."""
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session, load_only
+
+from payments.disbursements.model import Batch, Payout
+from payments.disbursements.states import IN_FLIGHT_STATES
+from payments.ledger import accounts
+from payments.ledger.model import Account, Entry, Posting
+from payments.reconcile.lines import Line
+from payments.reconcile.model import ReconException, ReconImport, ReconLine, ReconMatch
+
+LINE_FIELDS = tuple(f for f in Line.__slots__)  # type: ignore[attr-defined]
+SUGGESTION_POOL = 50
+
+
+def import_by_sha(session: Session, sha256: str) -> ReconImport | None:
+    return session.scalar(select(ReconImport).where(ReconImport.sha256 == sha256))
+
+
+def pending_imports(session: Session, adapter: str | None = None) -> list[ReconImport]:
+    query = select(ReconImport).where(ReconImport.state == "staged").order_by(ReconImport.id)
+    if adapter is not None:
+        query = query.where(ReconImport.adapter == adapter)
+    return list(session.scalars(query))
+
+
+def lines_after(session: Session, import_id: int, position: int, limit: int) -> list[tuple[int, Line]]:
+    """(line id, Line) of an import after `position`, in file order."""
+    columns = [ReconLine.id] + [getattr(ReconLine, name) for name in LINE_FIELDS]
+    query = (
+        select(*columns)
+        .where(ReconLine.import_id == import_id, ReconLine.position > position)
+        .order_by(ReconLine.position)
+        .limit(limit)
+    )
+    return [(row[0], _line(row[1:])) for row in session.execute(query)]
+
+
+def _line(values: Sequence[object]) -> Line:
+    found = dict(zip(LINE_FIELDS, values, strict=True))
+    found["reason_text"] = found["reason_text"] or ""
+    return Line(**found)  # type: ignore[arg-type]
+
+
+def payouts_by_key(session: Session, keys: Iterable[str]) -> list[tuple[Payout, str]]:
+    wanted = list(set(keys))
+    if not wanted:
+        return []
+    query = _payouts().where(Payout.payout_key.in_(wanted))
+    return [(p, a) for p, a in session.execute(query)]
+
+
+def payouts_by_reference(session: Session, references: Iterable[str]) -> list[tuple[Payout, str]]:
+    wanted = list(set(references))
+    if not wanted:
+        return []
+    query = _payouts().where(Payout.provider_reference.in_(wanted))
+    return [(p, a) for p, a in session.execute(query)]
+
+
+def payouts_by_prefix(session: Session, prefix: str, amount_vnd: int | None) -> list[tuple[Payout, str]]:
+    query = _payouts().where(Payout.payout_key.like(f"{_escape(prefix)}%", escape="\\"))
+    if amount_vnd is not None:
+        query = query.where(Payout.amount_vnd == amount_vnd)
+    return [(p, a) for p, a in session.execute(query.limit(SUGGESTION_POOL))]
+
+
+def _payouts() -> Select:
+    """Payouts with their batch's adapter, loading only what matching and outcomes touch (the
+    sealed instrument and its masked copy stay in the database)."""
+    wanted = load_only(
+        Payout.id, Payout.payout_key, Payout.beneficiary_id, Payout.amount_vnd, Payout.state,
+        Payout.reason_code, Payout.reason_text, Payout.provider_reference, Payout.beneficiary_name,
+        Payout.updated_at, Payout.batch_id,
+    )  # fmt: skip
+    return select(Payout, Batch.adapter).join(Batch, Batch.id == Payout.batch_id).options(wanted)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def block_members(session: Session, payment_info_id: str) -> list[tuple[Payout, str]]:
+    """Payouts a status report listed under a payment block, or a batch named `B<id>-<period>`."""
+    listed = (
+        select(ReconMatch.payout_id)
+        .join(ReconLine, ReconLine.id == ReconMatch.line_id)
+        .where(ReconLine.payment_info_id == payment_info_id, ReconLine.movement.is_(False))
+    )
+    query = select(Payout, Batch.adapter).join(Batch, Batch.id == Payout.batch_id)
+    found = [(p, a) for p, a in session.execute(query.where(Payout.id.in_(listed)).order_by(Payout.id))]
+    if found or not payment_info_id.startswith("B"):
+        return found
+    batch_id = payment_info_id[1:].split("-", 1)[0]
+    if not batch_id.isdigit():
+        return []
+    return [
+        (p, a) for p, a in session.execute(query.where(Payout.batch_id == int(batch_id)).order_by(Payout.id))
+    ]
+
+
+def open_blocks(session: Session, adapter: str, limit: int = 100) -> list[str]:
+    """Payment blocks a status report listed whose payouts are still in flight: what a batch
+    booking without a usable PmtInfId may be paying (matched by its control sum)."""
+    query = (
+        select(ReconLine.payment_info_id)
+        .join(ReconMatch, ReconMatch.line_id == ReconLine.id)
+        .join(Payout, Payout.id == ReconMatch.payout_id)
+        .join(ReconImport, ReconImport.id == ReconLine.import_id)
+        .where(ReconImport.adapter == adapter, ReconLine.movement.is_(False))
+        .where(ReconLine.payment_info_id.is_not(None), Payout.state.in_(list(IN_FLIGHT_STATES)))
+        .distinct()
+        .limit(limit)
+    )
+    return [block for block in session.scalars(query) if block]
+
+
+def suggestion_pool(session: Session, amounts: Iterable[int]) -> list[tuple[Payout, str]]:
+    """Payouts not yet confirmed on a statement whose amount is one of `amounts`."""
+    wanted = list(set(amounts))
+    if not wanted:
+        return []
+    confirmed = select(ReconMatch.payout_id).where(ReconMatch.movement.is_(True))
+    query = (
+        select(Payout, Batch.adapter)
+        .join(Batch, Batch.id == Payout.batch_id)
+        .where(Payout.amount_vnd.in_(wanted), Payout.state.in_([*IN_FLIGHT_STATES, "settled"]))
+        .where(Payout.id.not_in(confirmed))
+        .order_by(Payout.id)
+        .limit(SUGGESTION_POOL * len(wanted))
+    )
+    return [(p, a) for p, a in session.execute(query)]
+
+
+def booked_movements(
+    session: Session, payout_ids: Iterable[int]
+) -> dict[tuple[int, str | None], set[str | None]]:
+    """{(payout id, direction): the bank's booking references} of movements already matched."""
+    wanted = list(set(payout_ids))
+    found: dict[tuple[int, str | None], set[str | None]] = {}
+    if not wanted:
+        return found
+    query = (
+        select(ReconMatch.payout_id, ReconMatch.direction, ReconLine.account_servicer_ref)
+        .join(ReconLine, ReconLine.id == ReconMatch.line_id)
+        .where(ReconMatch.payout_id.in_(wanted), ReconMatch.movement.is_(True))
+    )
+    for payout_id, direction, reference in session.execute(query):
+        found.setdefault((payout_id, direction), set()).add(reference)
+    return found
+
+
+def exception_by_fingerprint(session: Session, fingerprint: str) -> ReconException | None:
+    return session.scalar(select(ReconException).where(ReconException.fingerprint == fingerprint))
+
+
+def settlement_movement(session: Session, adapter: str, first: date, last: date) -> int:
+    """Sum of the adapter's settlement postings in entries effective from `first` to `last`."""
+    query = (
+        select(func.coalesce(func.sum(Posting.amount_vnd), 0))
+        .join(Account, Account.id == Posting.account_id)
+        .join(Entry, Entry.seq == Posting.entry_seq)
+        .where(Account.code == accounts.settlement(adapter), Entry.effective_date.between(first, last))
+    )
+    return int(session.scalar(query) or 0)
+
+
+def settlement_movement_on(session: Session, adapter: str, days: Sequence[date]) -> int:
+    """Sum of the adapter's settlement postings in entries effective on one of `days`."""
+    if not days:
+        return 0
+    query = (
+        select(func.coalesce(func.sum(Posting.amount_vnd), 0))
+        .join(Account, Account.id == Posting.account_id)
+        .join(Entry, Entry.seq == Posting.entry_seq)
+        .where(Account.code == accounts.settlement(adapter), Entry.effective_date.in_(list(days)))
+    )
+    return int(session.scalar(query) or 0)
+
+
+def statement_movement(session: Session, adapter: str, first: date, last: date) -> int:
+    """Booked movement of the adapter's statements (files with balances) within the days."""
+    query = select(func.coalesce(func.sum(ReconImport.booked_vnd), 0)).where(
+        ReconImport.adapter == adapter,
+        ReconImport.opening_vnd.is_not(None),
+        and_(ReconImport.first_day >= first, ReconImport.last_day <= last),
+    )
+    return int(session.scalar(query) or 0)
+
+
+def statement_imports(session: Session, adapter: str) -> list[ReconImport]:
+    query = select(ReconImport).where(ReconImport.adapter == adapter, ReconImport.opening_vnd.is_not(None))
+    return list(session.scalars(query.order_by(ReconImport.first_day, ReconImport.id)))
+
+
+def unsettled_total(session: Session, adapter: str) -> tuple[int, int]:
+    """(count, đồng) of the adapter's payouts in flight (sending, accepted, in doubt)."""
+    query = (
+        select(func.count(), func.coalesce(func.sum(Payout.amount_vnd), 0))
+        .join(Batch, Batch.id == Payout.batch_id)
+        .where(Batch.adapter == adapter, Payout.state.in_(list(IN_FLIGHT_STATES)))
+    )
+    count, total = session.execute(query).one()
+    return int(count), int(total)
+
+
+def known_adapters(session: Session) -> list[str]:
+    batches = set(session.scalars(select(Batch.adapter).distinct()))
+    imports = set(session.scalars(select(ReconImport.adapter).distinct()))
+    return sorted(batches | imports)
+
+
+def stale_payouts(session: Session, before: datetime, after_id: int, limit: int) -> list[tuple[Payout, str]]:
+    query = (
+        select(Payout, Batch.adapter)
+        .join(Batch, Batch.id == Payout.batch_id)
+        .where(Payout.state.in_(list(IN_FLIGHT_STATES)), Payout.updated_at < before, Payout.id > after_id)
+        .order_by(Payout.id)
+        .limit(limit)
+    )
+    return [(p, a) for p, a in session.execute(query)]
+
+
+def three_way(session: Session, adapter: str) -> dict[str, int]:
+    """Settled payouts by whether a statement booked them: ledger ↔ confirmation ↔ statement."""
+    booked = select(ReconMatch.payout_id).where(ReconMatch.movement.is_(True), ReconMatch.direction == "DBIT")
+    base = select(func.count()).join(Batch, Batch.id == Payout.batch_id).where(Batch.adapter == adapter)
+    settled = base.where(Payout.state == "settled")
+    open_unmatched = select(func.count()).where(
+        ReconException.adapter == adapter,
+        ReconException.kind == "UNMATCHED_CONFIRMATION",
+        ReconException.state != "resolved",
+    )
+    in_ledger = int(session.scalar(settled.select_from(Payout)) or 0)
+    on_statement = int(session.scalar(settled.select_from(Payout).where(Payout.id.in_(booked))) or 0)
+    return {
+        "settled_in_ledger": in_ledger,
+        "settled_and_on_statement": on_statement,
+        "settled_not_yet_on_statement": in_ledger - on_statement,
+        "on_statement_not_in_ledger": int(session.scalar(open_unmatched) or 0),
+    }
+
+
+def line_by_id(session: Session, line_id: int) -> Line:
+    columns = [getattr(ReconLine, name) for name in LINE_FIELDS]
+    row = session.execute(select(*columns).where(ReconLine.id == line_id)).one()
+    return _line(tuple(row))
+
+
+def payout_with_adapter(session: Session, payout_id: int) -> tuple[Payout, str] | None:
+    query = (
+        select(Payout, Batch.adapter).join(Batch, Batch.id == Payout.batch_id).where(Payout.id == payout_id)
+    )
+    row = session.execute(query).first()
+    return None if row is None else (row[0], row[1])

@@ -1,0 +1,101 @@
+"""Resolving an exception with an action that touches the ledger, through the same paths as
+matching: a confirmed suggestion is applied like a pass-4 match, a payout marked returned goes
+through `apply_outcome` (return entry, payable restored)."""
+
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from payments.adapters.base import PayoutStatus
+from payments.clock import Clock, utcnow
+from payments.context import Actor
+from payments.disbursements.outcomes import apply_outcome
+from payments.errors import InvalidInput, NotFound, RuleViolation
+from payments.ledger.services import post_entries, post_entry
+from payments.reconcile import repository
+from payments.reconcile.exceptions import resolve
+from payments.reconcile.model import ReconException, ReconMatch
+from payments.reconcile.processing import Chunk, Tally, apply_line
+
+SUGGESTION_PASS = 4
+
+
+def resolve_exception(
+    session: Session,
+    actor: Actor,
+    exception_id: int,
+    *,
+    action: str,
+    reason: str,
+    payout_id: int | None = None,
+    reason_code: str | None = None,
+    clock: Clock = utcnow,
+) -> ReconException:
+    """Resolve with `action`: `confirm_suggestion` (needs `payout_id`, one the exception
+    suggested or named), `mark_returned` (the exception's payout, or `payout_id`, with
+    `reason_code`, default MS03), `write_off` (pending a second finance user) or `acknowledge`.
+    Raises NotFound, Conflict (already resolved), RuleViolation (impossible for the payout)."""
+
+    def apply(row: ReconException) -> dict[str, Any]:
+        if action == "confirm_suggestion":
+            return _confirm(session, actor, row, payout_id, clock)
+        if action == "mark_returned":
+            return _mark_returned(
+                session, actor, row, payout_id or row.payout_id, code=reason_code, clock=clock
+            )
+        return {}
+
+    return resolve(session, actor, exception_id, action=action, reason=reason, apply=apply, clock=clock)
+
+
+def _confirm(
+    session: Session, actor: Actor, row: ReconException, payout_id: int | None, clock: Clock
+) -> dict[str, Any]:
+    if row.line_id is None:
+        raise RuleViolation(f"exception {row.id} has no statement line to confirm against a payout")
+    offered = {c["payout_id"] for key in ("suggestions", "candidates") for c in row.data.get(key, [])}
+    if payout_id is None or payout_id not in offered:
+        raise InvalidInput(f"payout_id must be one the exception offered: {sorted(offered) or 'none'}")
+    payout, adapter = _payout(session, payout_id)
+    chunk = Chunk(session, row.adapter, row.import_id, actor, clock, Tally())
+    chunk.booked = repository.booked_movements(session, [payout.id])
+    line = repository.line_by_id(session, row.line_id)
+    outcome = apply_line(chunk, row.line_id, line, payout, adapter, match_pass=SUGGESTION_PASS)
+    session.execute(insert(ReconMatch.__table__), chunk.matches)
+    post_entries(session, chunk.drafts, actor=actor, clock=clock)
+    return {"payout_id": payout.id, "outcome": outcome}
+
+
+def _mark_returned(
+    session: Session,
+    actor: Actor,
+    row: ReconException,
+    payout_id: int | None,
+    *,
+    code: str | None,
+    clock: Clock,
+) -> dict[str, Any]:
+    if payout_id is None:
+        raise InvalidInput(f"exception {row.id} names no payout: give payout_id")
+    payout, adapter = _payout(session, payout_id)
+    reason, text = code or "MS03", f"marked returned (exception {row.id})"
+    draft = apply_outcome(
+        payout,
+        adapter,
+        PayoutStatus.RETURNED,
+        reason=reason,
+        reason_text=text,
+        day=clock().date(),
+        clock=clock,
+    )
+    if draft is not None:
+        post_entry(session, draft, actor=actor, clock=clock)
+    return {"payout_id": payout.id, "outcome": "returned", "reason": reason}
+
+
+def _payout(session: Session, payout_id: int):
+    found = repository.payout_with_adapter(session, payout_id)
+    if found is None:
+        raise NotFound(f"payout {payout_id} does not exist", payout_id=payout_id)
+    return found

@@ -1,0 +1,181 @@
+"""Reconciliation over HTTP: signed callbacks, imports, runs, reports, exceptions; and the CLI."""
+
+# ruff: noqa: F811 - the reconciliation fixtures are imported, then named as test arguments
+
+import dataclasses
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from payments.adapters.base import InMemoryNonceStore
+from payments.adapters.sandbox.callbacks import CallbackSigner
+from payments.cli import cli
+from payments.disbursements.repository import payouts_in
+from tests.conftest import bearer
+from tests.integration.reconcile.conftest import (  # noqa: F401 - fixtures
+    approved,
+    build,
+    cipher,
+    dispatched,
+    dispatcher,
+    owed_people,
+    routing,
+    sandbox,
+    today,
+)
+from tests.integration.reconcile.files import Booking, camt
+
+API = "/api/v1/reconciliation"
+
+
+@pytest.fixture
+def bank_app(app, sandbox):
+    """The app with the tests' sandbox configured as adapter `bank`."""
+    runtime = app.extensions["payments"]
+    app.extensions["payments"] = dataclasses.replace(runtime, adapters={**runtime.adapters, "bank": sandbox})
+    return app
+
+
+@pytest.fixture
+def http(bank_app):
+    return bank_app.test_client()
+
+
+def _settled_callback(sandbox, payout_key):
+    sandbox.settle(payout_key)
+    (delivery,) = sandbox.take_callbacks()
+    return delivery
+
+
+def test_a_signed_callback_settles_its_payout_and_a_redelivery_changes_nothing(
+    session,
+    http,
+    dispatched,
+    sandbox,
+):
+    batch, (payout,) = dispatched(1)
+    headers, body = _settled_callback(sandbox, payout.payout_key)
+    answer = http.post("/callbacks/bank", data=body, headers=headers)
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["outcomes"] == {"settled": 1}
+    clock, window = (lambda: datetime.now(UTC)), timedelta(minutes=5)
+    signer = CallbackSigner("redelivery", b"sandbox callback secret", InMemoryNonceStore(), clock, window)
+    again_headers, again_body = signer.sign(json.loads(body))
+    again = http.post("/callbacks/bank", data=again_body, headers=again_headers)
+    assert again.get_json()["duplicate"] is True
+    session.expire_all()
+    assert payouts_in(session, batch.id)[0].state == "settled"
+
+
+def test_a_forged_callback_is_refused_with_401_and_changes_nothing(session, http, dispatched, sandbox):
+    batch, (payout,) = dispatched(1)
+    headers, body = _settled_callback(sandbox, payout.payout_key)
+    forged = body.replace(b'"settled"', b'"returned"')
+    answer = http.post("/callbacks/bank", data=forged, headers=headers)
+    assert answer.status_code == 401
+    assert answer.mimetype == "application/problem+json"
+    assert "signature" in answer.get_json()["detail"]
+    session.expire_all()
+    assert payouts_in(session, batch.id)[0].state == "accepted"
+
+
+def test_a_replayed_callback_is_refused_with_401(http, dispatched, sandbox):
+    _, (payout,) = dispatched(1)
+    headers, body = _settled_callback(sandbox, payout.payout_key)
+    assert http.post("/callbacks/bank", data=body, headers=headers).status_code == 200
+    replay = http.post("/callbacks/bank", data=body, headers=headers)
+    assert replay.status_code == 401
+    assert "replayed" in replay.get_json()["detail"]
+
+
+def test_a_callback_for_an_unknown_adapter_is_404(http):
+    assert http.post("/callbacks/nowhere", data=b"{}").status_code == 404
+
+
+def test_finance_imports_a_statement_and_auditors_read_the_report_and_tie_outs(
+    http,
+    token_for,
+    dispatched,
+    today,
+):
+    _, payouts = dispatched(2)
+    finance, auditor = bearer(token_for("finance")), bearer(token_for("auditor"))
+    data = camt([Booking(p.payout_key, p.amount_vnd) for p in payouts], today)
+    created = http.post(f"{API}/imports?adapter=bank&file_name=eod.xml", data=data, headers=finance)
+    assert created.status_code == 201, created.get_json()
+    run_id = created.get_json()["run"]["id"]
+    assert created.get_json()["outcomes"]["settled"]["count"] == 2
+    again = http.post(f"{API}/imports?adapter=bank", data=data, headers=finance)
+    assert again.status_code == 409
+    text = http.get(f"{API}/runs/{run_id}/report?format=text", headers=auditor)
+    assert text.mimetype == "text/plain"
+    assert "Tie-outs: all hold" in text.get_data(as_text=True)
+    assert http.get(f"{API}/tie-outs", headers=auditor).get_json()["holds"] is True
+    assert http.get(f"{API}/imports", headers=auditor).get_json()["items"][0]["file_name"] == "eod.xml"
+    assert http.post(f"{API}/runs", json={}, headers=auditor).status_code == 403
+
+
+def test_a_malformed_upload_is_a_422_naming_the_line(http, token_for):
+    finance = bearer(token_for("finance"))
+    answer = http.post(
+        f"{API}/imports?adapter=bank&kind=mt940", data=b":20:X\n:61:nonsense\n", headers=finance
+    )
+    assert answer.status_code == 422
+    assert "line 2" in answer.get_json()["detail"]
+
+
+def test_exceptions_are_listed_assigned_and_a_write_off_needs_a_second_finance_user(
+    http,
+    token_for,
+    dispatched,
+    today,
+):
+    dispatched(1)
+    first, second = bearer(token_for("finance")), bearer(token_for("finance"))
+    http.post(f"{API}/imports?adapter=bank", data=camt([Booking("NOT-OURS-1", 99_000)], today), headers=first)
+    listed = http.get(f"{API}/exceptions?kind=UNMATCHED_CONFIRMATION&state=open", headers=first).get_json()
+    (found,) = listed["items"]
+    url = f"{API}/exceptions/{found['id']}"
+    assert http.post(f"{url}/assign", json={"assignee": "finance.thu"}, headers=first).status_code == 200
+    proposal = {"action": "write_off", "reason": "bank fee, confirmed by phone"}
+    assert http.post(f"{url}/resolve", json=proposal, headers=first).get_json()["state"] == "pending_approval"
+    assert http.post(f"{url}/approve", json={"reason": "ok"}, headers=first).status_code == 422
+    approved_body = http.post(f"{url}/approve", json={"reason": "agreed"}, headers=second).get_json()
+    assert approved_body["state"] == "resolved"
+    history = http.get(url, headers=first).get_json()["history"]
+    assert [h["action"] for h in history] == [
+        "raised",
+        "assigned",
+        "write_off_proposed",
+        "write_off_approved",
+    ]
+
+
+def _cli(app, *args: str):
+    return app.test_cli_runner().invoke(cli, ["reconcile", *args])
+
+
+def test_the_cli_imports_runs_and_prints_a_report(bank_app, tmp_path, dispatched, today):
+    _, payouts = dispatched(2)
+    path = tmp_path / "eod.xml"
+    path.write_bytes(camt([Booking(p.payout_key, p.amount_vnd) for p in payouts], today))
+    result = _cli(bank_app, "import", str(path), "--adapter", "bank", "--format", "json")
+    assert result.exit_code == 0, result.output
+    run_id = json.loads(result.output)["run"]["id"]
+    again = _cli(bank_app, "import", str(path), "--adapter", "bank")
+    assert again.exit_code == 2
+    assert "same file" in again.output
+    assert "outcomes,settled,count,2" in _cli(bank_app, "report", str(run_id), "--format", "csv").output
+    run = _cli(bank_app, "run", "--dry-run")
+    assert run.exit_code == 0
+    assert "dry run" in run.output
+    ties = _cli(bank_app, "tie-outs")
+    assert ties.exit_code == 0, ties.output
+    assert json.loads(ties.output)["holds"] is True
+
+
+def test_an_unknown_run_is_a_problem_404(http, token_for):
+    answer = http.get(f"{API}/runs/424242", headers=bearer(token_for("auditor")))
+    assert answer.status_code == 404
+    assert answer.mimetype == "application/problem+json"
