@@ -9,14 +9,14 @@ import csv
 import io
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from payments.adapters.base import AdapterServices
+from payments.adapters.base import AdapterServices, CallbackRejected
 from payments.adapters.nonce_store import nonce_stores
 from payments.config import Settings
 from payments.context import Actor
@@ -34,6 +34,8 @@ from payments.ledger.checkpoints import create_checkpoint
 from payments.ledger.model import Entry, Posting
 from payments.ledger.notes import NoteKey
 from payments.ledger.verify import verify_ledger
+from payments.reconcile.callbacks import receive_callback
+from payments.reconcile.runs import fetch_statements, run_reconciliation
 from payments.registry.crypto import PiiCipher
 from payments.registry.importer import import_beneficiaries
 from payments.registry.model import Enrolment
@@ -52,6 +54,7 @@ DEMO_USERS = {
     "demo.finance": ["finance"], "demo.auditor": ["auditor"], "demo.admin": ["admin"],
 }  # fmt: skip
 SYSTEM = Actor(username="demo", role="system")
+FINANCE = Actor(username="demo.finance", role="finance")
 Say = Callable[[str], None]
 
 
@@ -86,6 +89,7 @@ def run_demo(
             if index == 1:
                 demo.late_changes(periods[0])
             demo.month(period)
+        demo.reconcile_statements()
         return demo.summary(periods, options)
 
 
@@ -96,6 +100,11 @@ class _Demo:
     cipher: PiiCipher
     providers: DemoProviders
     say: Say
+    callbacks_seen: int = 0
+    refused_callbacks: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    exceptions: dict[str, int] = field(default_factory=dict)
+    tie_outs: dict[str, Any] = field(default_factory=dict)
 
     def seed(self, rows: list[dict[str, str]]) -> None:
         with self.session_factory() as session, session.begin():
@@ -132,11 +141,12 @@ class _Demo:
         self.say(f"{period}: {len(batches)} batches built and approved, {held} beneficiaries held")
         for batch_id, adapter in batches:
             self.dispatch(batch_id, adapter)
+        self.reconcile_callbacks()
         with self.session_factory() as session, session.begin():
             create_checkpoint(
                 session, self.settings.load_signing_key(), self.settings.ledger_origin, actor=SYSTEM
             )
-        self.say(f"{period}: dispatched; ledger checkpoint signed")
+        self.say(f"{period}: dispatched and reconciled; ledger checkpoint signed")
 
     def approved_batches(self, period: Period) -> tuple[list[tuple[int, str]], int]:
         """Build, submit (the officer) and approve (one or two other people) the month's batches."""
@@ -168,6 +178,41 @@ class _Demo:
         for _attempt in range(4):  # in-doubt payouts are resolved by a status query on the next pass
             if dispatcher.dispatch(batch_id).state == "dispatched":
                 return
+
+    def reconcile_callbacks(self) -> None:
+        """The e-wallet's callbacks so far, each verified and reconciled as it arrives."""
+        wallet = self.providers.adapters[WALLET]
+        deliveries = self.providers.wallet.outbox.wait_for(self.callbacks_seen + 1, timeout=2.0)
+        for delivery in deliveries[self.callbacks_seen :]:
+            with self.session_factory() as session, session.begin():
+                try:
+                    result = receive_callback(
+                        session, WALLET, wallet, delivery.headers, delivery.body, actor=FINANCE
+                    )
+                except CallbackRejected:
+                    self.refused_callbacks += 1
+                    continue
+            self._count(result["outcomes"], result["exceptions"])
+        self.say(f"callbacks: {len(deliveries) - self.callbacks_seen} received and reconciled")
+        self.callbacks_seen = len(deliveries)
+
+    def reconcile_statements(self) -> None:
+        """End of day: both providers' statements, matched against the payouts (all demo months
+        are sent on the same real day, so one statement per provider covers them)."""
+        today = datetime.now(UTC).date()
+        fetch_statements(self.session_factory, self.providers.adapters, [today], actor=FINANCE)
+        report = run_reconciliation(self.session_factory, actor=FINANCE)
+        outcomes = {name: figures["count"] for name, figures in report["outcomes"].items()}
+        exceptions = {name: figures["count"] for name, figures in report["exceptions"].items()}
+        self._count(outcomes, exceptions)
+        self.tie_outs = report["tie_outs"]
+        self.say(f"statements reconciled: outcomes {outcomes}, exceptions {exceptions}")
+
+    def _count(self, outcomes: dict[str, int], exceptions: dict[str, int]) -> None:
+        for name, count in outcomes.items():
+            self.outcomes[name] = self.outcomes.get(name, 0) + count
+        for name, count in exceptions.items():
+            self.exceptions[name] = self.exceptions.get(name, 0) + count
 
     def late_changes(self, first: Period) -> None:
         """A provincial standard level decreed late (arrears) and a death recorded late (recovery)."""
@@ -218,7 +263,13 @@ class _Demo:
             "accrued_vnd": int(accrued or 0),
             "paid_vnd": int(paid),
             "payouts": {state: count for state, count in by_state},  # noqa: C416 - rows, not pairs
-            "reconciliation": {"matched": 0, "exceptions": {}},
+            "reconciliation": {
+                "matched": sum(n for name, n in self.outcomes.items() if name != "exception"),
+                "outcomes": self.outcomes,
+                "exceptions": self.exceptions,
+                "refused_callbacks": self.refused_callbacks,
+                "tie_outs_hold": bool(self.tie_outs.get("holds")),
+            },
             "ledger": {"entries": entries, "verified": verified, "balanced": total == 0},
             "double_payments": len(self.providers.double_payments()),
         }

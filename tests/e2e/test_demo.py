@@ -31,5 +31,9 @@ def test_the_demo_runs_two_months_with_nobody_paid_twice_and_a_verified_ledger(f
     assert summary["payouts"].get("settled", 0) > 50
     assert summary["paid_vnd"] > 0
     assert summary["accrued_vnd"] >= summary["paid_vnd"]
+    reconciliation = summary["reconciliation"]
+    assert reconciliation["matched"] >= summary["payouts"]["settled"]
+    assert reconciliation["tie_outs_hold"] is True
+    assert reconciliation["refused_callbacks"] == 0
     assert "late decree" in done.stderr
     assert "recovery" in done.stderr
