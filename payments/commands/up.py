@@ -31,8 +31,11 @@ from payments.registry.model import Beneficiary, PaymentInstrument
 from payments.security.login import set_password
 from payments.security.services import find_user, issue_token
 
-# Lively enough to watch: dispatch approved batches every minute, checkpoint every ten.
-DEV_SCHEDULE = "dispatch=* * * * *;checkpoint=*/10 * * * *;verify_audit=30 3 * * *"
+# Lively enough to watch: dispatch approved batches every minute, reconcile every five.
+DEV_SCHEDULE = (
+    "dispatch=* * * * *;reconcile=*/5 * * * *;checkpoint=*/10 * * * *;age_payouts=0 * * * *;"
+    "verify_audit=30 3 * * *"
+)
 
 
 @click.command("up")
@@ -53,6 +56,8 @@ def up_command(host: str, port: int, beneficiaries: int) -> None:
         providers = start_providers(stack, seed=7, services=services)
         live = _settings_for(settings, providers)
         _seed_or_reopen(live, providers, beneficiaries)
+        # From now on the e-wallet's callbacks go to the running API, as a real provider's would.
+        providers.wallet.outbox.callback_url = f"http://{host}:{port}/callbacks/{WALLET}"
         app = create_app(live)
         background = scheduler.start_in_background(app.extensions["payments"])
         stack.callback(background.shutdown, wait=False)
