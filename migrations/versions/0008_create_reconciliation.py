@@ -29,6 +29,10 @@ def upgrade() -> None:
     for table in APPEND_ONLY:
         make_append_only(table)
     _refuse_delete("recon_exceptions")
+    live = sa.text("state IN ('sending', 'accepted', 'in_doubt')")
+    op.create_index(
+        "ix_payouts_live_amount", "payouts", ["amount_vnd"], sqlite_where=live, postgresql_where=live
+    )
 
 
 def _refuse_delete(table: str) -> None:
@@ -209,6 +213,7 @@ def _runs() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_payouts_live_amount", table_name="payouts")
     _drop_refuse_delete("recon_exceptions")
     for table in APPEND_ONLY:
         drop_append_only(table)

@@ -140,8 +140,7 @@ def _secondary(line: Line, index: CandidateIndex) -> Match | Flag | None:
     found: dict[int, Candidate] = {}
     for reference in (line.instr_id, line.provider_tx_id):
         found.update((c.payout_id, c) for c in index.by_reference(reference))
-    for prefix in (line.reference, line.end_to_end_id):
-        found.update((c.payout_id, c) for c in index.by_prefix(prefix))
+    found.update((c.payout_id, c) for c in index.by_prefix(line.reference))
     if not found:
         return None
     fits = [c for c in found.values() if line.amount_vnd is None or c.amount_vnd == line.amount_vnd]

@@ -126,12 +126,12 @@ def _prefixed(chunk: Chunk, rest: list[Line]) -> dict[str, list[Candidate]]:
     """Payouts whose key starts with a line's reference (MT940 keeps 16 characters of it)."""
     prefixed: dict[str, list[Candidate]] = {}
     for line in rest:
-        for prefix in {line.reference, line.end_to_end_id} - {None}:
-            if prefix and len(prefix) >= MIN_PREFIX:
-                matches = repository.payouts_by_prefix(chunk.session, prefix, line.amount_vnd)
-                _remember(chunk, matches)
-                known = {c.payout_id for c in prefixed.get(prefix, [])}
-                prefixed.setdefault(prefix, []).extend(_candidate(p) for p, _ in matches if p.id not in known)
+        prefix = line.reference
+        if prefix and len(prefix) >= MIN_PREFIX:
+            matches = repository.payouts_by_prefix(chunk.session, prefix, line.amount_vnd)
+            _remember(chunk, matches)
+            known = {c.payout_id for c in prefixed.get(prefix, [])}
+            prefixed.setdefault(prefix, []).extend(_candidate(p) for p, _ in matches if p.id not in known)
     return prefixed
 
 

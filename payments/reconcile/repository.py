@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, select, text
 from sqlalchemy.orm import Session, load_only
 
 from payments.disbursements.model import Batch, Payout
@@ -11,7 +11,7 @@ from payments.disbursements.states import IN_FLIGHT_STATES
 from payments.ledger import accounts
 from payments.ledger.model import Account, Entry, Posting
 from payments.reconcile.lines import Line
-from payments.reconcile.model import ReconException, ReconImport, ReconLine, ReconMatch
+from payments.reconcile.model import LIVE, ReconException, ReconImport, ReconLine, ReconMatch
 
 LINE_FIELDS = tuple(f for f in Line.__slots__)  # type: ignore[attr-defined]
 SUGGESTION_POOL = 50
@@ -63,7 +63,12 @@ def payouts_by_reference(session: Session, references: Iterable[str]) -> list[tu
 
 
 def payouts_by_prefix(session: Session, prefix: str, amount_vnd: int | None) -> list[tuple[Payout, str]]:
-    query = _payouts().where(Payout.payout_key.like(f"{_escape(prefix)}%", escape="\\"))
+    # The range lets the unique index on payout_key find them; LIKE keeps the answer exact.
+    query = _payouts().where(
+        Payout.payout_key >= prefix,
+        Payout.payout_key < prefix + "\U0010ffff",
+        Payout.payout_key.like(f"{_escape(prefix)}%", escape="\\"),
+    )
     if amount_vnd is not None:
         query = query.where(Payout.amount_vnd == amount_vnd)
     return [(p, a) for p, a in session.execute(query.limit(SUGGESTION_POOL))]
@@ -120,20 +125,20 @@ def open_blocks(session: Session, adapter: str, limit: int = 100) -> list[str]:
 
 
 def suggestion_pool(session: Session, amounts: Iterable[int]) -> list[tuple[Payout, str]]:
-    """Payouts not yet confirmed on a statement whose amount is one of `amounts`."""
-    wanted = list(set(amounts))
-    if not wanted:
-        return []
-    confirmed = select(ReconMatch.payout_id).where(ReconMatch.movement.is_(True))
-    query = (
-        select(Payout, Batch.adapter)
-        .join(Batch, Batch.id == Payout.batch_id)
-        .where(Payout.amount_vnd.in_(wanted), Payout.state.in_([*IN_FLIGHT_STATES, "settled"]))
-        .where(Payout.id.not_in(confirmed))
-        .order_by(Payout.id)
-        .limit(SUGGESTION_POOL * len(wanted))
-    )
-    return [(p, a) for p, a in session.execute(query)]
+    """Payouts still in flight whose amount is one of `amounts`, a bounded number of each.
+
+    Read through the partial index `ix_payouts_live_amount` (only in-flight payouts are in
+    it), so the cost follows what is in flight, not every payout ever made."""
+    found: list[tuple[Payout, str]] = []
+    for amount in sorted(set(amounts)):
+        query = (
+            _payouts()
+            .where(Payout.amount_vnd == amount, text(f"payouts.{LIVE}"))
+            .order_by(Payout.id)
+            .limit(SUGGESTION_POOL)
+        )
+        found += [(p, a) for p, a in session.execute(query)]
+    return found
 
 
 def booked_movements(

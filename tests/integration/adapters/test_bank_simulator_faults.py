@@ -21,7 +21,9 @@ from payments.adapters.base import (
 from payments.adapters.simkit import Faults
 from tests.integration.adapters.support import bank_adapter, open_account, pay
 
-TODAY = datetime.now(UTC).date
+
+def TODAY():
+    return datetime.now(UTC).date()
 
 
 @pytest.mark.parametrize(

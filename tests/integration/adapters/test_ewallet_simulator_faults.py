@@ -23,7 +23,9 @@ from payments.adapters.simkit import Faults
 from payments.adapters.transport import NothingSent, Transport
 from tests.integration.adapters.support import open_wallet, pay, wallet_adapter
 
-TODAY = datetime.now(UTC).date
+
+def TODAY():
+    return datetime.now(UTC).date()
 
 
 def events(adapter, sim, count):

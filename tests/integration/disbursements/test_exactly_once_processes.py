@@ -15,7 +15,7 @@ import time
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from payments import migrate
 from payments.adapters.bank_api.simulator import BankSimulator
@@ -54,6 +54,10 @@ class World:
         self.engine = make_engine(url)
         migrate.upgrade(self.engine)
         self.factory = make_session_factory(self.engine)
+        # Reads beside the dispatchers: on SQLite our engine opens BEGIN IMMEDIATE and would
+        # queue behind them; a plain engine reads alongside (WAL).
+        self.observer_engine = create_engine(url)
+        self.observer = make_session_factory(self.observer_engine)
         self.sim = BankSimulator(seed=5, faults=Faults(reject_wrong_account=0.1))
         self.sim.__enter__()
         settings = self.sim.adapter_settings(**FAST)
@@ -71,6 +75,7 @@ class World:
     def close(self) -> None:
         self.sim.__exit__(None, None, None)
         self.engine.dispose()
+        self.observer_engine.dispose()
 
     def approved_batch(self, period: Period) -> int:
         with self.factory() as session:
@@ -106,7 +111,7 @@ class World:
             return list(session.scalars(query))
 
     def batch_state(self, batch_id: int) -> str:
-        with self.factory() as session:
+        with self.observer() as session:
             return session.get_one(Batch, batch_id).state
 
     def wait_until_dispatching(self, batch_id: int, process: subprocess.Popen) -> None:

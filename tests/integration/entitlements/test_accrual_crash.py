@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from payments import migrate
 from payments.db import make_engine, make_session_factory
@@ -46,9 +46,15 @@ def _prepared(url: str, people_csv) -> tuple:
     return engine, make_session_factory(engine)
 
 
-def _entries(factory) -> int:
-    with factory() as session:
-        return session.scalar(select(func.count()).select_from(Entry)) or 0
+def _entries(url: str) -> int:
+    """Counted through a plain engine: on SQLite our own engine opens BEGIN IMMEDIATE, which
+    would queue behind the accrual's chunks instead of reading beside them (WAL)."""
+    observer = create_engine(url)
+    try:
+        with observer.connect() as connection:
+            return connection.execute(select(func.count()).select_from(Entry)).scalar() or 0
+    finally:
+        observer.dispose()
 
 
 @pytest.fixture
@@ -74,20 +80,20 @@ def test_an_accrual_killed_mid_run_and_restarted_posts_each_entry_exactly_once(d
             ).wait(timeout=300)
             == 0
         )
-        expected_entries = _entries(reference)
+        expected_entries = _entries(reference_url)
         assert expected_entries > 100
 
         process = _payments(crash_url, "accrue", "2025-08", "--chunk", "5")
         deadline = time.monotonic() + 120
-        while _entries(crashed) == 0 and time.monotonic() < deadline and process.poll() is None:
+        while _entries(crash_url) == 0 and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.01)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        at_kill = _entries(crashed)
+        at_kill = _entries(crash_url)
         assert 0 < at_kill < expected_entries, "the kill must land in the middle of the run"
 
         assert _payments(crash_url, "accrue", "2025-08", "--chunk", "5").wait(timeout=300) == 0
-        assert _entries(crashed) == expected_entries
+        assert _entries(crash_url) == expected_entries
         with reference() as ref, crashed() as got:
             for programme in ("BTXH", "NCC"):
                 code = f"expense:{programme}"
