@@ -7,14 +7,16 @@ tell). Connection failures are retried here; nothing else is.
 """
 
 import http.client
+import json
 import logging
 import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-from payments.adapters.base import AdapterConfigError
+from payments.adapters.base import AdapterConfigError, AdapterProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -91,3 +93,19 @@ class Transport:
                 self._host, self._port, timeout=self._connect_timeout, context=self._ssl
             )
         return http.client.HTTPConnection(self._host, self._port, timeout=self._connect_timeout)
+
+
+def json_object(reply: Reply, adapter: str, what: str, *, refused: str) -> dict[str, Any]:
+    """A provider's JSON object answer (200, or 404 for "no such payout"), or the error that
+    says why it cannot be trusted. 401 means the provider refused our credentials: `refused`."""
+    if reply.status == 401:
+        raise AdapterConfigError(f"{adapter}: {refused}")
+    if reply.status not in (200, 404):
+        raise AdapterProtocolError(f"{adapter}: unexpected HTTP {reply.status} for {what}")
+    try:
+        payload = json.loads(reply.body)
+    except ValueError as exc:
+        raise AdapterProtocolError(f"{adapter}: {what} is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise AdapterProtocolError(f"{adapter}: {what} is not a JSON object")
+    return payload

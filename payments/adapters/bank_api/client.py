@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 from payments.adapters.bank_api import mapping, signing
 from payments.adapters.base import (
-    AdapterConfigError,
     AdapterProtocolError,
     AdapterServices,
     AdapterUnavailable,
@@ -34,7 +33,7 @@ from payments.adapters.base import (
     StatusResult,
 )
 from payments.adapters.settings import InstanceSettings
-from payments.adapters.transport import NoAnswer, NothingSent, Reply, Transport
+from payments.adapters.transport import NoAnswer, NothingSent, Reply, Transport, json_object
 
 log = logging.getLogger(__name__)
 
@@ -171,17 +170,7 @@ class BankApiAdapter:
             raise AdapterProtocolError(f"{self.name}: the bank's response signature does not verify")
 
     def _verified_json(self, reply: Reply, what: str) -> dict[str, Any]:
-        if reply.status == 401:
-            raise AdapterConfigError(f"{self.name}: the bank refused our signature or client id")
-        if reply.status not in (200, 404):
-            raise AdapterProtocolError(f"{self.name}: unexpected HTTP {reply.status} for {what}")
-        try:
-            payload = json.loads(reply.body)
-        except ValueError as exc:
-            raise AdapterProtocolError(f"{self.name}: {what} is not JSON") from exc
-        if not isinstance(payload, dict):
-            raise AdapterProtocolError(f"{self.name}: {what} is not a JSON object")
-        return payload
+        return json_object(reply, self.name, what, refused="the bank refused our signature or client id")
 
     def _read(self, method: str, path: str, what: str, body: Any = None) -> dict[str, Any]:
         data = b"" if body is None else _dumps(body)

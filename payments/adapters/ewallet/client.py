@@ -36,7 +36,7 @@ from payments.adapters.base import (
 )
 from payments.adapters.ewallet import mapping, signing
 from payments.adapters.settings import InstanceSettings
-from payments.adapters.transport import NoAnswer, NothingSent, Reply, Transport
+from payments.adapters.transport import NoAnswer, NothingSent, Reply, Transport, json_object
 
 log = logging.getLogger(__name__)
 
@@ -185,17 +185,7 @@ class EwalletAdapter:
             raise AdapterProtocolError(f"{self.name}: the wallet's response signature does not verify")
 
     def _json(self, reply: Reply, what: str) -> dict[str, Any]:
-        if reply.status == 401:
-            raise AdapterConfigError(f"{self.name}: the wallet refused our signature or partner code")
-        if reply.status not in (200, 404):
-            raise AdapterProtocolError(f"{self.name}: unexpected HTTP {reply.status} for {what}")
-        try:
-            payload = json.loads(reply.body)
-        except ValueError as exc:
-            raise AdapterProtocolError(f"{self.name}: {what} is not JSON") from exc
-        if not isinstance(payload, dict):
-            raise AdapterProtocolError(f"{self.name}: {what} is not a JSON object")
-        return payload
+        return json_object(reply, self.name, what, refused="the wallet refused our signature or partner code")
 
     def _read(self, method: str, path: str, what: str, body: Any = None) -> dict[str, Any]:
         return self._json(self._read_reply(method, path, what, body), what)
