@@ -46,7 +46,7 @@ ACTOR = Actor(username="bench", role="system")
 
 
 def key(n: int) -> str:
-    return f"VN202408BTXH-{n:010d}-01"
+    return f"2408-{n:08d}-01-BTXH"
 
 
 def seeded(n: int) -> str | None:
@@ -61,7 +61,7 @@ def _entry(n: int, payouts: int) -> CamtEntry:
     paying = key(n)
     amount = AMOUNT
     if kind == "unknown":
-        paying = f"VN209901XXXX-{n:010d}-01"
+        paying = f"9901-{n:08d}-01-XXXX"
     elif kind == "amount":
         amount = AMOUNT - 1_000
     elif kind == "duplicate":

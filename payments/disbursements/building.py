@@ -21,7 +21,7 @@ from payments.clock import Clock, utcnow
 from payments.config import Settings
 from payments.context import Actor
 from payments.disbursements import repository
-from payments.disbursements.manifest import ManifestLine, manifest_hash, payout_key
+from payments.disbursements.manifest import ManifestLine, manifest_hash, payout_key, period_prefix
 from payments.disbursements.model import Batch, BatchHold, ManualHold, Payout
 from payments.disbursements.states import BatchState, PayoutState
 from payments.errors import InvalidInput
@@ -121,7 +121,7 @@ class _Builder:
         people = repository.people(self.session, ids)
         instruments = instruments_on(self.session, ids, self.day)
         reasons = self._reasons(ids, instruments)
-        self.earlier = repository.earlier_payouts(self.session, ids, f"VN{self.period.replace('-', '')}")
+        self.earlier = repository.earlier_payouts(self.session, ids, period_prefix(self.period))
         for b in ids:
             if b not in enrolments:
                 continue  # owed without an enrolment cannot happen through accrual; nothing to route
@@ -201,10 +201,7 @@ class _Builder:
         self, candidate: _Candidate, channel: str, adapter_name: str, snapshot: dict[str, Any]
     ) -> None:
         batch = self._batch(candidate.programme, adapter_name)
-        prefix = payout_key(self.period, candidate.programme, candidate.beneficiary_id, 1)[:-2]
-        earlier = [
-            p for p in self.earlier.get(candidate.beneficiary_id, []) if p.payout_key.startswith(prefix)
-        ]
+        earlier = self.earlier.get(candidate.beneficiary_id, [])  # every programme: see payout_key
         key = payout_key(self.period, candidate.programme, candidate.beneficiary_id, len(earlier) + 1)
         sealed = self.cipher.seal("payout_instrument", json.dumps(snapshot, sort_keys=True))
         failed = [p for p in earlier if p.state in (PayoutState.REJECTED, PayoutState.RETURNED)]

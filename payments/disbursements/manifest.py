@@ -19,20 +19,29 @@ _PROGRAMME = re.compile(r"^[A-Z]{2,5}$")
 
 
 def payout_key(period: str, programme: str, beneficiary_id: int, attempt: int) -> str:
-    """`VN<yyyymm><programme>-<beneficiary>-<attempt>`, e.g. `VN202507BTXH-0000012345-01`.
+    """`<yymm>-<beneficiary>-<attempt>-<programme>`, e.g. `2507-00012345-01-BTXH`.
 
-    `attempt` counts the payouts ever made for this beneficiary, period and programme: a
-    follow-up payout after a definite failure gets the next attempt, never the same key.
+    The first 16 characters (period, person, attempt) identify the payout on their own: MT940
+    statements keep only those 16 characters of our reference, so the distinctive part comes
+    first. `attempt` counts the payouts ever made to this person for this period, whatever the
+    programme: a follow-up payout after a definite failure gets the next attempt, never the
+    same key. The two-digit year repeats after a century; the database's unique key refuses
+    such a collision rather than letting it pass.
     """
     if not _PERIOD.match(period):
         raise ValueError(f"period must look like 2025-07, not {period!r}")
     if not _PROGRAMME.match(programme):
         raise ValueError(f"programme code must be 2-5 capital letters, not {programme!r}")
-    if not 0 < beneficiary_id < 10**10 or not 0 < attempt < 100:
+    if not 0 < beneficiary_id < 10**8 or not 0 < attempt < 100:
         raise ValueError("beneficiary id or attempt out of range for a payout key")
-    key = f"VN{period.replace('-', '')}{programme}-{beneficiary_id:010d}-{attempt:02d}"
+    key = f"{period_prefix(period)}{beneficiary_id:08d}-{attempt:02d}-{programme}"
     assert len(key) <= MAX_KEY_LENGTH  # guaranteed by the checks above
     return key
+
+
+def period_prefix(period: str) -> str:
+    """What every payout key of `period` starts with: `2025-07` -> `2507-`."""
+    return f"{period[2:4]}{period[5:7]}-"
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def people(session: Session, beneficiary_ids: Iterable[int]) -> dict[int, Benefi
 def earlier_payouts(
     session: Session, beneficiary_ids: Iterable[int], key_prefix: str
 ) -> dict[int, list[Payout]]:
-    """Payouts already made to these people whose keys start with `key_prefix` (period and programme)."""
+    """Payouts already made to these people whose keys start with `key_prefix` (their period)."""
     query = (
         select(Payout)
         .where(Payout.beneficiary_id.in_(list(beneficiary_ids)), Payout.payout_key.like(f"{key_prefix}%"))

@@ -29,7 +29,7 @@ def test_a_batch_pays_each_owed_person_once_with_a_frozen_instrument(session, ow
     assert all(p.amount_vnd == 750_000 for p in payouts)
     assert batch.total_vnd == 2_250_000
     assert batch.payout_count == 3
-    assert payouts[0].payout_key == f"VN202407BTXH-{people[0][0]:010d}-01"
+    assert payouts[0].payout_key == f"2407-{people[0][0]:08d}-01-BTXH"
     assert open_snapshot(cipher, payouts[0])["account"] == people[0][1]
     assert payouts[0].instrument_masked["account"].endswith(people[0][1][-3:])
     assert people[0][1] not in str(payouts[0].instrument_masked)
@@ -163,7 +163,8 @@ def test_a_cancelled_batch_frees_its_people_for_the_next_build(session, owed_peo
     cancel_batch(session, OFFICER, batch.id, reason="built too early")
     session.commit()
     (again,) = build().batches
-    assert payouts_in(session, again.id)[0].payout_key.endswith("-02")  # a new key, never reused
+    assert payouts_in(session, again.id)[0].attempt == 2  # a new key, never reused
+    assert payouts_in(session, again.id)[0].payout_key != payouts_in(session, batch.id)[0].payout_key
 
 
 def test_the_database_refuses_to_rewrite_an_approval(session, owed_people, build):

@@ -111,13 +111,15 @@ def pain002(statuses: list[Status], *, blocks: tuple[PaymentInfoStatus, ...] = (
     return build_pain002(StatusReport(header, blocks, txs))
 
 
-def mt940(bookings: list[Booking], day: date, *, eref: bool = True, closing_off_by: int = 0) -> bytes:
-    """An MT940: `:61:` carries the first 16 characters of the key; `:86:` the whole key if `eref`."""
+def mt940(
+    bookings: list[Booking], day: date, *, eref: bool = True, closing_off_by: int = 0, kept: int = 16
+) -> bytes:
+    """An MT940: `:61:` carries the first `kept` (16) characters of the key; `:86:` the whole key if `eref`."""
     lines = [f":20:STMT{day:%y%m%d}", ":25:0071000123456", ":28C:00001/001"]
     lines.append(f":60F:C{day:%y%m%d}VND{OPENING},")
     for b in bookings:
         mark = "D" if b.direction == "DBIT" else "C"
-        reference = (b.key or "NONREF")[:16]
+        reference = (b.key or "NONREF")[:kept]
         lines.append(f":61:{day:%y%m%d}{day:%m%d}{mark}{b.amount_vnd},NTRF{reference}//FT{b.amount_vnd}")
         info = f"EREF+{b.key} " if eref and b.key else ""
         lines.append(f":86:{info}TRO CAP BTXH{' RTRN/' + b.reason + '/' if b.reason else ''}")

@@ -98,6 +98,15 @@ def test_an_mt940_without_the_whole_key_matches_by_its_16_character_prefix_when_
     assert report["outcomes"]["settled"]["count"] == 1
 
 
+def test_16_characters_of_the_key_tell_apart_payouts_of_one_amount(session, session_factory, dispatched, today):
+    _, payouts = dispatched(3)
+    assert len({p.amount_vnd for p in payouts}) == 1
+    bookings = [Booking(p.payout_key, p.amount_vnd) for p in payouts]
+    report = _import(session_factory, mt940(bookings, today, eref=False))
+    assert _states(session, payouts) == ["settled"] * 3
+    assert report["exceptions"] == {}
+
+
 def test_an_ewallet_csv_report_settles_through_its_column_mapping(
     session, session_factory, dispatched, today
 ):

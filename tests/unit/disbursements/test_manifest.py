@@ -9,10 +9,10 @@ programmes = st.sampled_from(["BTXH", "NCC", "TET"])
 
 
 def test_a_payout_key_reads_period_programme_beneficiary_and_attempt():
-    assert payout_key("2025-07", "BTXH", 12345, 1) == "VN202507BTXH-0000012345-01"
+    assert payout_key("2025-07", "BTXH", 12345, 1) == "2507-00012345-01-BTXH"
 
 
-@given(periods, programmes, st.integers(1, 10**10 - 1), st.integers(1, 99))
+@given(periods, programmes, st.integers(1, 10**8 - 1), st.integers(1, 99))
 def test_payout_keys_fit_the_end_to_end_id_and_are_deterministic(period, programme, beneficiary, attempt):
     key = payout_key(period, programme, beneficiary, attempt)
     assert len(key) <= MAX_KEY_LENGTH
@@ -29,6 +29,20 @@ def test_different_payouts_never_share_a_key(a, b):
         assert payout_key(*a) != payout_key(*b)
 
 
+@given(
+    st.tuples(periods, st.integers(1, 10**8 - 1), st.integers(1, 99)),
+    st.tuples(periods, st.integers(1, 10**8 - 1), st.integers(1, 99)),
+    programmes,
+    programmes,
+)
+def test_the_sixteen_characters_an_mt940_keeps_still_tell_payouts_apart(a, b, programme_a, programme_b):
+    """MT940 carries only 16 characters of our reference; they must name one payout."""
+    (period_a, person_a, attempt_a), (period_b, person_b, attempt_b) = a, b
+    first = payout_key(period_a, programme_a, person_a, attempt_a)[:16]
+    second = payout_key(period_b, programme_b, person_b, attempt_b)[:16]
+    assert (first == second) == (a == b)
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -37,6 +51,7 @@ def test_different_payouts_never_share_a_key(a, b):
         ("2025-07", "btxh", 1, 1),
         ("2025-07", "BTXH", 0, 1),
         ("2025-07", "BTXH", 1, 100),
+        ("2025-07", "BTXH", 10**8, 1),
     ],
 )
 def test_malformed_key_parts_are_refused(args):
@@ -45,8 +60,8 @@ def test_malformed_key_parts_are_refused(args):
 
 
 LINES = [
-    ManifestLine("VN202507BTXH-0000000001-01", 750_000, {"kind": "bank", "bin": "970436", "account": "001"}),
-    ManifestLine("VN202507BTXH-0000000002-01", 500_000, {"kind": "ewallet", "phone": "0912345678"}),
+    ManifestLine("2507-00000001-01-BTXH", 750_000, {"kind": "bank", "bin": "970436", "account": "001"}),
+    ManifestLine("2507-00000002-01-BTXH", 500_000, {"kind": "ewallet", "phone": "0912345678"}),
 ]
 
 

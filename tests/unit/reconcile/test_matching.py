@@ -26,7 +26,7 @@ DAY = date(2024, 8, 21)
 def payout(n: int, amount: int = 750_000, **changes) -> Candidate:
     values = {
         "payout_id": n,
-        "payout_key": f"VN202408BTXH-{n:010d}-01",
+        "payout_key": f"2408-{n:08d}-01-BTXH",
         "amount_vnd": amount,
         "state": "accepted",
     }
@@ -85,7 +85,9 @@ def test_pass_two_uses_a_16_character_reference_as_a_key_prefix_only_when_one_fi
     one = CandidateIndex([payout(1), payout(2, amount=500_000)])
     prefix = payout(1).payout_key[:16]
     assert isinstance(match_line(debit(reference=prefix), one), Match)
-    two = CandidateIndex([payout(1), payout(2)])
+    # Keys built by one build never share 16 characters; a hand-made second one must not slip through.
+    twin = payout(2, payout_key=prefix + "-NCC")
+    two = CandidateIndex([payout(1), twin])
     result = match_line(debit(reference=prefix), two)
     assert isinstance(result, Flag)
     assert result.kind == AMBIGUOUS

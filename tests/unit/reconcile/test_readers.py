@@ -16,9 +16,9 @@ MT940 = """{1:F01VCBVVNVXAXXX0000000000}{2:O940}{4:
 :25:0071000123456
 :28C:00235/001
 :60F:C240821VND1000000,
-:61:2408210821D750000,NTRFVN202408BTXH-000//FT24234000001
-:86:EREF+VN202408BTXH-0000012345-01 TRO CAP
-:61:2408210821C500000,00NTRFVN202408BTXH-000//RT1
+:61:2408210821D750000,NTRF2408-00012345-01//FT24234000001
+:86:EREF+2408-00012345-01-BTXH TRO CAP
+:61:2408210821C500000,00NTRF2408-00012345-01//RT1
 :86:RTRN/AC04/ TAI KHOAN DONG
 :62F:C240821VND750000,
 -}
@@ -29,9 +29,9 @@ def test_mt940_reads_entries_with_the_whole_key_from_the_narrative_and_balances(
     items = list(mt940_lines(MT940))
     first, second, totals = items
     assert isinstance(first, Line)
-    assert first.end_to_end_id == "VN202408BTXH-0000012345-01"
+    assert first.end_to_end_id == "2408-00012345-01-BTXH"
     assert (first.direction, first.amount_vnd, first.booking_date) == ("DBIT", 750_000, date(2024, 8, 21))
-    assert first.reference == "VN202408BTXH-000"
+    assert first.reference == "2408-00012345-01"
     assert first.line_no == 6
     assert (second.direction, second.status, second.reason) == ("CRDT", "returned", "AC04")
     assert totals == Totals("0071000123456", date(2024, 8, 21), date(2024, 8, 21), 1_000_000, 750_000)
