@@ -52,7 +52,7 @@ def iter_enrolment_facts(
     after_id = 0
     while ids := repository.enrolment_ids_page(session, programme=programme, after_id=after_id, limit=chunk):
         rows = repository.enrolment_rows_as_known(session, ids, on, known_at)
-        yield [_facts(enrolment, version, person, successors) for enrolment, version, person in rows]
+        yield [_facts(row, successors) for row in rows]
         after_id = ids[-1]
 
 
@@ -73,7 +73,7 @@ def facts_on(
         return []
     successors = successor_map(session, on)
     rows = repository.enrolment_rows_as_known(session, enrolment_ids, on, known_at)
-    return [_facts(enrolment, version, person, successors) for enrolment, version, person in rows]
+    return [_facts(row, successors) for row in rows]
 
 
 def enrolment_facts(
@@ -81,27 +81,28 @@ def enrolment_facts(
 ) -> EnrolmentFacts | None:
     """One enrolment's facts on `on` (None if it had not started by then)."""
     rows = repository.enrolment_rows_as_known(session, [enrolment_id], on, known_at)
-    return _facts(*rows[0], successor_map(session, on)) if rows else None
+    return _facts(rows[0], successor_map(session, on)) if rows else None
 
 
-def _facts(enrolment: Any, version: Any, person: Any, successors: dict[str, str]) -> EnrolmentFacts:
+def _facts(row: Any, successors: dict[str, str]) -> EnrolmentFacts:
+    """From one `enrolment_rows_as_known` row."""
     return EnrolmentFacts(
-        enrolment_id=enrolment.id,
-        beneficiary_id=person.id,
-        programme=enrolment.programme_code,
-        category_code=version.category_code,
-        parameters=dict(version.parameters),
-        decision_number=version.decision_number,
-        decision_date=version.decision_date,
-        start_month=version.start_month,
-        end_month=version.end_month,
-        status=version.status,
-        status_reason=version.status_reason,
-        version=version.version,
-        effective_date=version.effective_date,
-        date_of_birth=person.date_of_birth,
-        sex=person.sex,
-        death_date=person.death_date,
-        commune_code=person.commune_code,
-        current_commune_code=successors.get(person.commune_code, person.commune_code),
+        enrolment_id=row.enrolment_id,
+        beneficiary_id=row.beneficiary_id,
+        programme=row.programme_code,
+        category_code=row.category_code,
+        parameters=dict(row.parameters),
+        decision_number=row.decision_number,
+        decision_date=row.decision_date,
+        start_month=row.start_month,
+        end_month=row.end_month,
+        status=row.status,
+        status_reason=row.status_reason,
+        version=row.version,
+        effective_date=row.effective_date,
+        date_of_birth=row.date_of_birth,
+        sex=row.sex,
+        death_date=row.death_date,
+        commune_code=row.commune_code,
+        current_commune_code=successors.get(row.commune_code, row.commune_code),
     )
