@@ -17,6 +17,7 @@ from payments.commands.ledger import ledger
 from payments.commands.reconcile import reconcile
 from payments.commands.registry import keys, registry
 from payments.commands.simulate import simulate
+from payments.commands.unclaimed import unclaimed_cash_command
 from payments.commands.up import up_command
 from payments.commands.users import password_command
 from payments.security import services as security
@@ -146,3 +147,4 @@ cli.add_command(demo_command)
 users.add_command(password_command)
 cli.add_command(up_command)
 cli.add_command(reconcile)
+cli.add_command(unclaimed_cash_command)

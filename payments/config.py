@@ -53,6 +53,8 @@ class Settings:
     adapters_file: str | None = None  # TOML/JSON adapter instances; None: one in-process sandbox
     route_bank: str = "sandbox"  # the adapter instance that pays bank accounts
     route_ewallet: str = "sandbox"  # the adapter instance that pays e-wallets
+    route_cash: str = "sandbox"  # the adapter instance that pays cash at the post office
+    unclaimed_cash_months: int = 3  # DOMAIN rule 5: uncollected months to suspend, then to terminate
     dispatch_lease_seconds: int = 60  # a dead dispatcher's batch is taken over after this
     unconfirmed_payout_days: int = 3  # in flight longer than this: an UNCONFIRMED_PAYOUT exception
     schedule: str = "verify_audit=30 3 * * *"
@@ -95,6 +97,8 @@ class Settings:
             adapters_file=env_vars.get("PAYMENTS_ADAPTERS_FILE") or None,
             route_bank=env_vars.get("PAYMENTS_ROUTE_BANK", cls.route_bank),
             route_ewallet=env_vars.get("PAYMENTS_ROUTE_EWALLET", cls.route_ewallet),
+            route_cash=env_vars.get("PAYMENTS_ROUTE_CASH", cls.route_cash),
+            unclaimed_cash_months=_int(env_vars, "PAYMENTS_UNCLAIMED_CASH_MONTHS", cls.unclaimed_cash_months),
             dispatch_lease_seconds=_int(
                 env_vars, "PAYMENTS_DISPATCH_LEASE_SECONDS", cls.dispatch_lease_seconds
             ),

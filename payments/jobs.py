@@ -16,6 +16,7 @@ from payments.disbursements.building import build_batches, routing_for
 from payments.disbursements.dispatch import dispatcher_for
 from payments.disbursements.model import Batch
 from payments.disbursements.states import BatchState
+from payments.disbursements.unclaimed import apply_unclaimed_cash_rule
 from payments.entitlements.accrual import accrue
 from payments.entitlements.period import Period
 from payments.entitlements.rates import load_rate_set
@@ -119,6 +120,15 @@ def age_payouts(context: JobContext) -> Mapping[str, Any]:
         return {"raised": flag_stale(session, older_than=older_than, actor=SCHEDULER, clock=context.clock)}
 
 
+def unclaimed_cash(context: JobContext) -> Mapping[str, Any]:
+    """DOMAIN rule 5: suspend after months of uncollected cash, terminate months later."""
+    months = context.settings.unclaimed_cash_months
+    with context.session_factory() as session, session.begin():
+        today, clock = context.clock().date(), context.clock
+        result = apply_unclaimed_cash_rule(session, SCHEDULER, today=today, months=months, clock=clock)
+        return result.as_dict()
+
+
 def _adapters(context: JobContext) -> Mapping[str, Any]:
     from payments.app import build_adapters
 
@@ -133,4 +143,5 @@ JOBS = {
     "checkpoint": checkpoint_ledger,
     "reconcile": reconcile,
     "age_payouts": age_payouts,
+    "unclaimed_cash": unclaimed_cash,
 }

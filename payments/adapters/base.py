@@ -1,4 +1,5 @@
-"""The adapter protocol: what disbursements and reconciliation may ask of a bank or e-wallet.
+"""The adapter protocol: what disbursements and reconciliation may ask of a payout provider
+(a bank, an e-wallet, or the post office handing over cash at the counter).
 
 Values in and out are frozen dataclasses; amounts are integer đồng (`amount_vnd`), datetimes
 are timezone-aware UTC. An adapter *returns* results for every expected outcome (accepted,
@@ -10,7 +11,8 @@ job at all:
   response signature, a malformed body). Whether anything was sent is unknown: resolve by status.
 - `AdapterConfigError`: the instance's settings are missing or wrong; fix configuration.
 - `CallbackRejected`: a callback was forged, stale, replayed or malformed; answer 4xx, do not act.
-- `AdapterUnsupported`: the operation is not among the adapter's `capabilities`.
+- `AdapterUnsupported`: the operation, or the creditor kind (bank account, wallet, cash pickup),
+  is not among the adapter's `capabilities`.
 
 Concrete adapters import this module, the standard library, their HTTP client and
 `cryptography`; never the database, Flask or another feature.
@@ -54,7 +56,7 @@ class AdapterConfigError(AdapterError):
 
 
 class AdapterUnsupported(AdapterError):
-    """The operation is not one of this adapter's capabilities."""
+    """The operation, or the kind of creditor asked for, is not one of this adapter's capabilities."""
 
     code = "adapter_unsupported"
 
@@ -77,6 +79,7 @@ class Capability(StrEnum):
     SIGNED_RESPONSES = "signed_responses"  # every response is signature-checked
     BANK_ACCOUNTS = "bank_accounts"  # can pay a BankAccount creditor
     WALLETS = "wallets"  # can pay a WalletAccount creditor
+    CASH = "cash"  # can pay a CashPickup creditor
 
 
 CAPABILITIES = frozenset(Capability)
@@ -86,7 +89,8 @@ class PayoutStatus(StrEnum):
     """Where a payout stands at the provider.
 
     `send()` returns only ACCEPTED, SETTLED, REJECTED or UNKNOWN. `status()` and callbacks may
-    also say RETURNED (credited, then sent back) and `status()` NOT_FOUND (the provider has no
+    also say RETURNED (credited, then sent back; for cash: not collected within the pickup
+    window, reason NOAS, nothing left our account) and `status()` NOT_FOUND (the provider has no
     record of the key: nothing was credited, resending with the *same* key is safe).
     """
 
@@ -106,7 +110,7 @@ SEND_STATUSES = frozenset(
 class ReasonCode(StrEnum):
     """ISO 20022 external status reason codes, the normalised vocabulary of every adapter."""
 
-    AC01 = "AC01"  # incorrect account number (wrong account, unknown wallet)
+    AC01 = "AC01"  # incorrect account number (wrong account, unknown wallet, commune not served)
     AC04 = "AC04"  # closed account
     AC06 = "AC06"  # blocked account (locked wallet)
     AG01 = "AG01"  # transaction forbidden on this account
@@ -117,6 +121,7 @@ class ReasonCode(StrEnum):
     FF01 = "FF01"  # invalid file or message format
     MS03 = "MS03"  # reason not specified by the provider
     NARR = "NARR"  # narrative: see reason_text
+    NOAS = "NOAS"  # no answer from customer: cash not collected within the pickup window
 
 
 class Direction(StrEnum):
@@ -131,6 +136,8 @@ class Direction(StrEnum):
 _BIN = re.compile(r"^\d{6}$")
 _ACCOUNT = re.compile(r"^[0-9A-Za-z]{4,34}$")
 _PHONE = re.compile(r"^0\d{9}$")
+_COMMUNE = re.compile(r"^\d{5}$")
+_CITIZEN_ID = re.compile(r"^(\d{12}|\d{9})$")  # CCCD (12 digits) or legacy CMND (9)
 _PAYOUT_KEY = re.compile(r"^[!-~]{1,35}$")  # printable ASCII, no spaces: fits EndToEndId
 
 
@@ -187,7 +194,32 @@ class WalletAccount:
         return f"{self.provider}/{mask_account(self.phone)}"
 
 
-Creditor = BankAccount | WalletAccount
+@dataclass(frozen=True, kw_only=True)
+class CashPickup:
+    """Cash handed over at the post office serving the beneficiary's commune, against their ID.
+
+    `commune_code` is the 5-digit administrative code of the commune; `citizen_id` the 12-digit
+    CCCD or legacy 9-digit CMND the counter checks; `holder_name` the name on that ID.
+    """
+
+    commune_code: str
+    citizen_id: str
+    holder_name: str
+
+    def __post_init__(self) -> None:
+        if not _COMMUNE.match(self.commune_code):
+            raise ValueError("commune code must be 5 digits")
+        if not _CITIZEN_ID.match(self.citizen_id):
+            raise ValueError("citizen ID must be 12 digits (CCCD) or 9 digits (CMND)")
+        if not self.holder_name.strip():
+            raise ValueError("the holder name on the ID is required for a cash pickup")
+
+    @property
+    def masked(self) -> str:
+        return f"cash/{self.commune_code}/{mask_account(self.citizen_id)}"
+
+
+Creditor = BankAccount | WalletAccount | CashPickup
 
 
 @dataclass(frozen=True, kw_only=True)

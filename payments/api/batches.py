@@ -20,12 +20,14 @@ from payments.api.schemas.batches import (
     PayoutPageSchema,
     PayoutQueryArgs,
     ReasonSchema,
+    RetryResultSchema,
 )
 from payments.api.session import db_session, unit_of_work
 from payments.disbursements import approval, repository
 from payments.disbursements.building import build_batches, routing_for
 from payments.disbursements.dispatch import dispatcher_for
 from payments.disbursements.model import Payout
+from payments.disbursements.retry import build_retry_batch
 from payments.registry.crypto import PiiCipher
 from payments.security.roles import Role
 
@@ -182,3 +184,21 @@ class Dispatch(MethodView):
             runtime.session_factory, runtime.adapters, runtime.settings, batch_id
         ).dispatch(batch_id)
         return result.__dict__
+
+
+@blp.route("/batches/<int:batch_id>/retry")
+class Retry(MethodView):
+    @admits(Role.OFFICER)
+    @blp.response(201, RetryResultSchema)
+    def post(self, batch_id: int) -> Any:
+        """Build a follow-up draft paying again only this dispatched batch's failed payouts
+        (rejected or returned) whose people are still owed; holds are listed. 422 when the batch
+        is not dispatched yet or has nothing to retry (a second call finds its failures followed up)."""
+        settings = _runtime().settings
+        with unit_of_work() as session:
+            result = build_retry_batch(
+                session, batch_id, routing_for(settings, _runtime().adapters),
+                PiiCipher.from_settings(settings), actor=current_actor(),
+                hold_days=settings.instrument_change_hold_days,
+            )  # fmt: skip
+        return {"parent_batch_id": batch_id, "batches": result.batches, "holds": result.holds}

@@ -1,4 +1,4 @@
-"""`payments batches build|submit|approve|reject|cancel|dispatch|show|list`."""
+"""`payments batches build|retry|submit|approve|reject|cancel|dispatch|show|list`."""
 
 import json
 import sys
@@ -11,10 +11,11 @@ from sqlalchemy import select
 from payments.commands.common import cli_actor, runtime, unit_of_work
 from payments.context import Actor
 from payments.disbursements import approval
-from payments.disbursements.building import Routing, build_batches, routing_for
+from payments.disbursements.building import BuildResult, Routing, build_batches, routing_for
 from payments.disbursements.dispatch import Dispatcher, dispatcher_for
-from payments.disbursements.model import Batch
+from payments.disbursements.model import Batch, BatchHold
 from payments.disbursements.repository import payouts_in
+from payments.disbursements.retry import build_retry_batch
 from payments.errors import Forbidden, PaymentsError
 from payments.registry.crypto import PiiCipher
 from payments.security.services import find_user
@@ -68,6 +69,36 @@ def build_command(period: str, username: str | None) -> None:
     click.echo(
         f"{len(result.holds)} beneficiaries held for an officer (see `payments batches holds {period}`)"
     )
+
+
+@batches.command("retry")
+@click.argument("batch_id", type=int)
+@click.option("--as", "username", help="the officer building the follow-up")
+@with_appcontext
+def retry_command(batch_id: int, username: str | None) -> None:
+    """Build a follow-up batch paying again only BATCH_ID's failed payouts (approved as usual)."""
+    actor = acting_as(username, "officer")
+    settings = runtime().settings
+    try:
+        with unit_of_work() as session:
+            result = build_retry_batch(session, batch_id, routing(), cipher(), actor=actor,
+                                       hold_days=settings.instrument_change_hold_days)  # fmt: skip
+            summary = _retry_summary(batch_id, result)
+    except PaymentsError as error:
+        _fail(error)
+    click.echo("\n".join(summary))
+
+
+def _retry_summary(batch_id: int, result: BuildResult) -> list[str]:
+    """The follow-up batches, what they retry in all, and each person held with the reasons."""
+    payouts = sum(batch.payout_count for batch in result.batches)
+    total = sum(batch.total_vnd for batch in result.batches)
+    return [
+        *([_line(b) for b in result.batches] or ["no follow-up batch: everyone to retry is held"]),
+        f"retrying {payouts} failed payouts of batch {batch_id}: {_money(total)}; "
+        f"{len(result.holds)} held for an officer",
+        *[_held_line(hold) for hold in result.holds],
+    ]
 
 
 @batches.command("submit")
@@ -178,6 +209,16 @@ def _decide(action: Any, actor: Actor) -> None:
 
 
 def _line(batch: Batch) -> str:
-    total = f"{batch.total_vnd:,}".replace(",", ".")
     return (f"batch {batch.id} {batch.period} {batch.programme} via {batch.adapter}: {batch.state}, "
-            f"{batch.payout_count} payouts, {total} ₫")  # fmt: skip
+            f"{batch.payout_count} payouts, {_money(batch.total_vnd)}")  # fmt: skip
+
+
+def _held_line(hold: BatchHold) -> str:
+    reasons = "; ".join(
+        f"{r['code']} ({r['detail']})" if r.get("detail") else r["code"] for r in hold.reasons
+    )
+    return f"  held: beneficiary {hold.beneficiary_id}, {_money(hold.amount_vnd)}: {reasons}"
+
+
+def _money(vnd: int) -> str:
+    return f"{vnd:,} ₫".replace(",", ".")

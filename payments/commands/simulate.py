@@ -1,4 +1,4 @@
-"""`payments simulate bank|ewallet|…`: run a provider simulator on loopback until interrupted.
+"""`payments simulate bank|ewallet|vnpost|…`: run a provider simulator on loopback until interrupted.
 
 Subcommands come from this module and from the `payments.simulators` entry-point group, so
 another module or package adds one (`h2h = "pkg.module:command"`) without editing this file;
@@ -140,6 +140,64 @@ def simulate_ewallet(
         for row in _rows(accounts):
             sim.add_wallet(row["phone"], row["holder_name"], status=row.get("status", "ACTIVE"))
         click.echo(f"e-wallet simulator at {sim.url} (seed {seed}); credits at {sim.url}/_sim/credits")
+        write_settings(settings_out, sim.adapter_settings())
+        serve(sim, duration)
+
+
+@simulate.command("vnpost")
+@fault_options
+@_settings_out
+@click.option("--callback-url", default=None, help="where callbacks are POSTed")
+@click.option(
+    "--default-outcome",
+    type=click.Choice(["collect", "uncollected"]),
+    default="collect",
+    show_default=True,
+    help="what becomes of a cash order nobody scripted",
+)
+@click.option(
+    "--uncollected-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="share of cash orders left uncollected (seeded, per payout key)",
+)
+@click.option("--unserved-commune", "unserved", multiple=True, help="a commune code no post office serves")
+@click.option(
+    "--scripts",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON list of {payout_key or citizen_id, outcome, error_code}",
+)
+def simulate_vnpost(
+    *,
+    settings_out: Path | None,
+    callback_url: str | None,
+    default_outcome: str,
+    uncollected_rate: float,
+    unserved: tuple[str, ...],
+    scripts: Path | None,
+    **options: Any,
+) -> None:
+    """Cash at the post office. Orders wait for pickup; POST /_sim/collect/<key> hands one over,
+    POST /_sim/close-window expires every order still waiting (NOAS)."""
+    from payments.adapters.vnpost.simulator import VnpostSimulator
+
+    port, duration, seed = options.pop("port"), options.pop("duration"), options.pop("seed")
+    if options["reject_closed"] or options["return_after_settlement"]:
+        raise click.UsageError(
+            "cash has no account to close and collected cash never comes back: use --uncollected-rate"
+        )
+    faults = faults_from_options(options)
+    with VnpostSimulator(
+        seed=seed, faults=faults, port=port, callback_url=callback_url, default_outcome=default_outcome,
+        uncollected_rate=uncollected_rate, unserved_communes=unserved,
+    ) as sim:  # fmt: skip
+        for row in _rows(scripts):
+            try:
+                sim.plan.script(row)
+            except (ValueError, AttributeError) as exc:
+                raise click.BadParameter(f"--scripts: {exc}") from None
+        click.echo(f"vnpost simulator at {sim.url} (seed {seed}); credits at {sim.url}/_sim/credits")
         write_settings(settings_out, sim.adapter_settings())
         serve(sim, duration)
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from payments.adapters.base import BankAccount, Capability, PayoutAdapter, WalletAccount
+from payments.adapters.base import BankAccount, Capability, CashPickup, Creditor, PayoutAdapter, WalletAccount
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.config import Settings
@@ -31,6 +31,11 @@ from payments.registry.model import PaymentInstrument
 from payments.registry.repository import instruments_on
 
 PAGE = 1_000
+CHANNEL_CAPABILITY = {
+    "bank": Capability.BANK_ACCOUNTS,
+    "ewallet": Capability.WALLETS,
+    "cash": Capability.CASH,
+}
 REPEATED_FAILURES = 2
 
 
@@ -41,13 +46,16 @@ class Routing:
     bank: str
     ewallet: str
     adapters: Mapping[str, PayoutAdapter]
+    cash: str | None = None  # the post office; None: cash payouts are held (channel_not_routed)
 
     def adapter_for(self, channel: str) -> str | None:
-        return {"bank": self.bank, "ewallet": self.ewallet}.get(channel)
+        return {"bank": self.bank, "ewallet": self.ewallet, "cash": self.cash}.get(channel)
 
 
 def routing_for(settings: Settings, adapters: Mapping[str, PayoutAdapter]) -> Routing:
-    return Routing(bank=settings.route_bank, ewallet=settings.route_ewallet, adapters=adapters)
+    return Routing(
+        bank=settings.route_bank, ewallet=settings.route_ewallet, cash=settings.route_cash, adapters=adapters
+    )
 
 
 @dataclass
@@ -58,6 +66,7 @@ class _Candidate:
     category: str
     name: str
     commune: str
+    citizen_id: tuple[bytes, str]  # ciphertext and key id: opened only for a cash snapshot
     instrument: PaymentInstrument | None
     snapshot: dict[str, Any] | None = None
     reasons: list[dict[str, str]] | None = None
@@ -110,8 +119,12 @@ class _Builder:
     lines: dict[int, list[ManifestLine]] = field(default_factory=dict)
     holds: list[BatchHold] = field(default_factory=list)
     earlier: dict[int, list[Payout]] = field(default_factory=dict)  # this period's payouts, by person
+    retrying: Mapping[int, Payout] = field(default_factory=dict)  # failures followed up, by person
 
-    def add_page(self, page: list[tuple[int, int]]) -> None:
+    def add_page(self, page: list[tuple[int, int]], retrying: Mapping[int, Payout] | None = None) -> None:
+        """Place each (beneficiary, đồng owed) of `page` not already in an open batch. A follow-up
+        build (retry.py) passes only the people it retries, with the failed payout each follows up."""
+        self.retrying = retrying or {}
         owed = dict(page)
         busy = repository.people_in_open_batches(self.session, owed)
         ids = [b for b in owed if b not in busy]
@@ -128,7 +141,8 @@ class _Builder:
             programme, category = enrolments[b]
             person = people[b]
             candidate = _Candidate(
-                b, owed[b], programme, category, person.full_name, person.commune_code, instruments.get(b),
+                b, owed[b], programme, category, person.full_name, person.commune_code,
+                (person.citizen_id_ct, person.citizen_id_key), instruments.get(b),
                 reasons=reasons.get(b, []),
             )  # fmt: skip
             self._place(candidate)
@@ -145,6 +159,9 @@ class _Builder:
         )
         for hold in manual:
             found.setdefault(hold.beneficiary_id, []).append({"code": "manual", "detail": hold.reason})
+        for b in repository.suspended_people(self.session, ids):
+            detail = "every enrolment is suspended: an officer resumes it before anything is paid"
+            found.setdefault(b, []).append({"code": "suspended", "detail": detail})
         for (b, instrument_id), failures in repository.failed_on_instrument(self.session, ids).items():
             current = instruments.get(b)
             if current is not None and current.id == instrument_id and failures >= REPEATED_FAILURES:
@@ -157,11 +174,13 @@ class _Builder:
         channel = inst.kind if inst is not None else None
         adapter_name = self.routing.adapter_for(channel) if channel else None
         reasons = list(candidate.reasons or [])
-        if inst is not None and adapter_name is None:
+        if inst is not None and not self._can_pay(adapter_name, inst.kind):
+            named = f" (adapter {adapter_name!r} is not configured for it)" if adapter_name else ""
             reasons.append(
-                {"code": "channel_not_routed", "detail": f"no adapter pays the {inst.kind} channel"}
+                {"code": "channel_not_routed", "detail": f"no adapter pays the {inst.kind} channel{named}"}
             )
-        snapshot = self._snapshot(inst) if inst is not None and adapter_name else None
+            adapter_name = None
+        snapshot = self._snapshot(inst, candidate) if inst is not None and adapter_name else None
         if snapshot is not None and not reasons:
             reasons += self._provider_name_check(adapter_name, snapshot, candidate.name)
         if reasons:
@@ -169,7 +188,19 @@ class _Builder:
             return
         self._add_payout(candidate, channel, adapter_name, snapshot)
 
-    def _snapshot(self, inst: PaymentInstrument) -> dict[str, Any]:
+    def _can_pay(self, adapter_name: str | None, channel: str) -> bool:
+        adapter = self.routing.adapters.get(adapter_name or "")
+        return adapter is not None and CHANNEL_CAPABILITY[channel] in adapter.capabilities
+
+    def _snapshot(self, inst: PaymentInstrument, candidate: _Candidate) -> dict[str, Any]:
+        if inst.kind == "cash":  # handed over at the commune's post office against the citizen ID
+            citizen_id = self.cipher.open("citizen_id", *candidate.citizen_id)
+            return {
+                "kind": "cash",
+                "commune": candidate.commune,
+                "citizen_id": citizen_id,
+                "holder_name": candidate.name,
+            }
         account = self.cipher.open("account", inst.account_ct, inst.account_key) if inst.account_ct else None
         if inst.kind == "bank":
             return {"kind": "bank", "bin": inst.bank_bin, "account": account, "holder_name": inst.holder_name}
@@ -180,6 +211,8 @@ class _Builder:
     ) -> list[dict[str, str]]:
         """DOMAIN rule 7, asked of the provider itself where it can answer."""
         adapter = self.routing.adapters.get(adapter_name)
+        if snapshot["kind"] == "cash":
+            return []  # no account holder: the counter checks the citizen ID card
         if adapter is None or Capability.NAME_LOOKUP not in adapter.capabilities:
             return []
         result = adapter.lookup_name(creditor(snapshot))
@@ -205,16 +238,17 @@ class _Builder:
         key = payout_key(self.period, candidate.programme, candidate.beneficiary_id, len(earlier) + 1)
         sealed = self.cipher.seal("payout_instrument", json.dumps(snapshot, sort_keys=True))
         failed = [p for p in earlier if p.state in (PayoutState.REJECTED, PayoutState.RETURNED)]
+        original = self.retrying.get(candidate.beneficiary_id) or (failed[-1] if failed else None)
         payout = Payout(
             batch_id=batch.id, payout_key=key, beneficiary_id=candidate.beneficiary_id,
             amount_vnd=candidate.owed_vnd, attempt=len(earlier) + 1, state=PayoutState.QUEUED,
             channel=channel, instrument_id=candidate.instrument.id, instrument_sealed=sealed.ciphertext,
             instrument_key_id=sealed.key_id, instrument_masked=masked_snapshot(snapshot),
             beneficiary_name=candidate.name, commune_code=candidate.commune, category_code=candidate.category,
-            original_payout_id=failed[-1].id if failed else None, send_attempts=0, updated_at=self.now,
+            original_payout_id=original.id if original else None, send_attempts=0, updated_at=self.now,
         )  # fmt: skip
-        if failed and batch.parent_batch_id is None:
-            batch.parent_batch_id = failed[-1].batch_id
+        if original is not None and batch.parent_batch_id is None:
+            batch.parent_batch_id = original.batch_id
         self.session.add(payout)
         self.lines.setdefault(batch.id, []).append(ManifestLine(key, candidate.owed_vnd, snapshot))
         batch.total_vnd += candidate.owed_vnd
@@ -257,8 +291,14 @@ class _Builder:
         return BuildResult(list(self.batches.values()), self.holds)
 
 
-def creditor(snapshot: dict[str, Any]) -> BankAccount | WalletAccount:
+def creditor(snapshot: dict[str, Any]) -> Creditor:
     """The adapter's view of a frozen instrument snapshot."""
+    if snapshot["kind"] == "cash":
+        return CashPickup(
+            commune_code=snapshot["commune"],
+            citizen_id=snapshot["citizen_id"],
+            holder_name=snapshot["holder_name"],
+        )
     if snapshot["kind"] == "bank":
         return BankAccount(
             bin=snapshot["bin"], account_number=snapshot["account"], holder_name=snapshot["holder_name"]
@@ -267,7 +307,7 @@ def creditor(snapshot: dict[str, Any]) -> BankAccount | WalletAccount:
 
 
 def masked_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
-    hidden = {"account": mask(snapshot.get("account")), "phone": mask(snapshot.get("phone"))}
+    hidden = {key: mask(snapshot.get(key)) for key in ("account", "phone", "citizen_id")}
     return {k: hidden.get(k, v) for k, v in snapshot.items()}
 
 

@@ -5,8 +5,10 @@ from collections.abc import Iterable
 from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session
 
+from payments.adapters.base import ReasonCode
 from payments.disbursements.model import Batch, BatchHold, Payout
 from payments.disbursements.states import BatchState, PayoutState
+from payments.ledger import accounts
 from payments.ledger.model import Account, Balance
 from payments.registry.model import Beneficiary, Enrolment
 
@@ -59,6 +61,17 @@ def people(session: Session, beneficiary_ids: Iterable[int]) -> dict[int, Benefi
     }
 
 
+def suspended_people(session: Session, beneficiary_ids: Iterable[int]) -> set[int]:
+    """People with a suspended enrolment and none active: nothing is paid until an officer acts."""
+    statuses: dict[int, set[str]] = {}
+    query = select(Enrolment.beneficiary_id, Enrolment.status).where(
+        Enrolment.beneficiary_id.in_(list(beneficiary_ids))
+    )
+    for beneficiary_id, status in session.execute(query):
+        statuses.setdefault(beneficiary_id, set()).add(status)
+    return {b for b, found in statuses.items() if "suspended" in found and "active" not in found}
+
+
 def earlier_payouts(
     session: Session, beneficiary_ids: Iterable[int], key_prefix: str
 ) -> dict[int, list[Payout]]:
@@ -75,16 +88,65 @@ def earlier_payouts(
 
 
 def failed_on_instrument(session: Session, beneficiary_ids: Iterable[int]) -> dict[tuple[int, int], int]:
-    """{(beneficiary, instrument): number of rejected or returned payouts}."""
+    """{(beneficiary, instrument): number of rejected or returned payouts}. Cash left uncollected
+    (NOAS) is not the instrument failing: DOMAIN rule 5 deals with it (see `unclaimed`)."""
     query = (
         select(Payout.beneficiary_id, Payout.instrument_id, func.count())
         .where(
             Payout.beneficiary_id.in_(list(beneficiary_ids)),
             Payout.state.in_((PayoutState.REJECTED, PayoutState.RETURNED)),
+            Payout.reason_code.is_distinct_from(ReasonCode.NOAS.value),
         )
         .group_by(Payout.beneficiary_id, Payout.instrument_id)
     )
     return {(b, i): n for b, i, n in session.execute(query)}
+
+
+def failed_payouts(session: Session, batch_id: int, *, after_id: int, limit: int) -> list[Payout]:
+    """A batch's payouts that definitely failed (rejected or returned), by id, a page at a time."""
+    query = (
+        select(Payout)
+        .where(
+            Payout.batch_id == batch_id,
+            Payout.state.in_((PayoutState.REJECTED, PayoutState.RETURNED)),
+            Payout.id > after_id,
+        )
+        .order_by(Payout.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def followed_up(session: Session, failed: Iterable[Payout]) -> set[int]:
+    """Ids of the `failed` payouts that a later payout already follows up, in a batch that was
+    not cancelled or rejected (a follow-up that never went out leaves the failure open)."""
+    failed = list(failed)
+    query = (
+        select(Payout.original_payout_id)
+        .join(Batch, Batch.id == Payout.batch_id)
+        .where(
+            Payout.beneficiary_id.in_(list({p.beneficiary_id for p in failed})),  # the indexed column
+            Payout.original_payout_id.in_([p.id for p in failed]),
+            Batch.state.not_in((BatchState.CANCELLED, BatchState.REJECTED)),
+        )
+    )
+    return set(session.scalars(query))
+
+
+def follow_ups_of(session: Session, batch_id: int) -> list[Batch]:
+    """The batches built to retry this batch's failed payouts, oldest first."""
+    return list(session.scalars(select(Batch).where(Batch.parent_batch_id == batch_id).order_by(Batch.id)))
+
+
+def owed_to(session: Session, beneficiary_ids: Iterable[int]) -> dict[int, int]:
+    """{beneficiary: đồng owed} for those of these people the ledger owes money."""
+    codes = {accounts.payable(b): b for b in beneficiary_ids}
+    query = (
+        select(Account.code, -Balance.balance_vnd)
+        .join(Balance, Balance.account_id == Account.id)
+        .where(Account.code.in_(list(codes)), Balance.balance_vnd < 0)
+    )
+    return {codes[code]: int(owed) for code, owed in session.execute(query)}
 
 
 def payouts_in(

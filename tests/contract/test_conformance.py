@@ -7,14 +7,24 @@ import pytest
 
 from payments.adapters.base import (
     AdapterProtocolError,
+    AdapterUnsupported,
     CallbackRejected,
+    Capability,
     Direction,
     PayoutAdapter,
     PayoutStatus,
     ReasonCode,
 )
 from payments.adapters.registry import discover
-from tests.contract.harnesses import HARNESSES, Scenario, kinds_with, payout
+from tests.contract.harnesses import (
+    CREDITOR_KINDS,
+    HARNESSES,
+    Scenario,
+    creditor_kinds,
+    kinds_with,
+    payout,
+    stranger,
+)
 
 ALL = kinds_with()
 IN_FLIGHT_OR_DONE = {PayoutStatus.ACCEPTED, PayoutStatus.SETTLED}
@@ -22,6 +32,23 @@ IN_FLIGHT_OR_DONE = {PayoutStatus.ACCEPTED, PayoutStatus.SETTLED}
 
 def each(*capabilities: str, scenario: Scenario | None = None):
     return pytest.mark.parametrize("harness", kinds_with(*capabilities, scenario=scenario), indirect=True)
+
+
+def each_creditor_kind(*, declared: bool):
+    """(adapter kind, creditor kind) pairs: the kinds of creditor it declares it pays, or not."""
+    pairs = [
+        pytest.param(kind, creditor_kind, id=f"{kind}-{creditor_kind}")
+        for kind in kinds_with("send")
+        for creditor_kind in CREDITOR_KINDS
+        if (creditor_kind in creditor_kinds(kind)) == declared
+    ]
+    return pytest.mark.parametrize(("harness", "creditor_kind"), pairs, indirect=["harness"])
+
+
+def lookup_kind(request: pytest.FixtureRequest) -> str:
+    """A kind of creditor with a holder to look up (cash is checked at the counter)."""
+    declared = creditor_kinds(request.node.callspec.params["harness"])
+    return next(c for c in declared if c != Capability.CASH)
 
 
 def test_every_installed_adapter_kind_has_a_conformance_harness():
@@ -45,6 +72,37 @@ def test_sent_payouts_are_reported_by_status_with_the_same_reference(harness):
         status = harness.adapter.status(result.payout_key)
         assert status.status in IN_FLIGHT_OR_DONE
         assert status.provider_reference == result.provider_reference
+
+
+@each()
+def test_every_adapter_pays_at_least_one_kind_of_creditor(harness, request):
+    assert creditor_kinds(request.node.callspec.params["harness"])
+
+
+@each_creditor_kind(declared=True)
+def test_each_kind_of_creditor_it_declares_is_paid_once_and_booked(harness, creditor_kind):
+    [result] = harness.adapter.send([payout("KIND-1", harness.payee(3, creditor_kind), 430_000)])
+    assert result.status in IN_FLIGHT_OR_DONE
+    harness.settle_all()
+    assert harness.credits() == {"KIND-1": 1}
+    if "status" in harness.adapter.capabilities:
+        assert harness.adapter.status("KIND-1").status is PayoutStatus.SETTLED
+    if "statement" in harness.adapter.capabilities:
+        statement = harness.adapter.fetch_statement(harness.statement_day())
+        assert [(e.end_to_end_id, e.amount_vnd, e.direction) for e in statement.entries] == [
+            ("KIND-1", 430_000, Direction.DEBIT)
+        ]
+
+
+@each_creditor_kind(declared=False)
+def test_a_kind_of_creditor_it_does_not_declare_is_refused_before_anything_is_sent(harness, creditor_kind):
+    chunk = [payout("PAYABLE-1", harness.payee(0)), payout("ALIEN-1", stranger(creditor_kind))]
+    with pytest.raises(AdapterUnsupported):
+        harness.adapter.send(chunk)
+    harness.settle_all()
+    assert harness.credits() == {}
+    if "status" in harness.adapter.capabilities:
+        assert harness.adapter.status("PAYABLE-1").status is PayoutStatus.NOT_FOUND
 
 
 @each("send", "status")
@@ -142,8 +200,8 @@ def test_the_statement_books_each_sent_payout_once_and_balances(harness):
 
 
 @each("name_lookup")
-def test_name_lookup_reports_the_holder_name_that_matches_ours(harness):
-    payee = harness.payee(0)
+def test_name_lookup_reports_the_holder_name_that_matches_ours(harness, request):
+    payee = harness.payee(0, lookup_kind(request))
     found = harness.adapter.lookup_name(payee.creditor)
     assert found.found
     assert found.matches(payee.name)

@@ -73,3 +73,18 @@ def give_wallet(session: Session, beneficiary_id: int, phone: str, *, since: dat
         session, OFFICER, cipher, beneficiary_id, instrument, effective_from=since, clock=at(since)
     )
     session.commit()
+
+
+def give_cash(session: Session, beneficiary_id: int, *, since: date) -> None:
+    """Cash at the post office of the person's commune from `since`."""
+    cipher = PiiCipher.from_settings(Settings(env="test"))
+    set_instrument(
+        session,
+        OFFICER,
+        cipher,
+        beneficiary_id,
+        Instrument(kind="cash"),
+        effective_from=since,
+        clock=at(since),
+    )
+    session.commit()

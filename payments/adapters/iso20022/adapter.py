@@ -39,7 +39,6 @@ from payments.adapters.base import (
     NameLookupResult,
     PayoutInstruction,
     PayoutStatus,
-    ReasonCode,
     SendResult,
     Statement,
     StatusResult,
@@ -89,26 +88,26 @@ class Iso20022Adapter:
     def send(self, chunk: Sequence[PayoutInstruction]) -> list[SendResult]:
         """Write the payouts not yet handed over as one pain.001; one result per instruction.
 
-        Raises AdapterUnavailable when the file could not be written (nothing was handed over).
+        Raises AdapterUnsupported, before writing anything, when a creditor is not a bank
+        account, and AdapterUnavailable when the file could not be written (nothing was handed
+        over).
         """
         keys = [p.payout_key for p in chunk]
         if len(set(keys)) != len(keys):
             raise ValueError("payout keys in a chunk must be unique")
+        if any(not isinstance(p.creditor, BankAccount) for p in chunk):
+            raise AdapterUnsupported(f"{self.name} pays bank accounts only")
         if not chunk:
             return []
         with self._write_lock, _folder_errors(self.name):  # a failure here handed nothing over
             self._outbox.refresh()
-            fresh = [
-                p
-                for p in chunk
-                if isinstance(p.creditor, BankAccount) and self._outbox.get(p.payout_key) is None
-            ]
+            fresh = [p for p in chunk if self._outbox.get(p.payout_key) is None]
             if fresh:
                 self._write(fresh)
         try:
             with _folder_errors(self.name):
                 if self._await > 0:
-                    self._await_reports([p.payout_key for p in chunk if isinstance(p.creditor, BankAccount)])
+                    self._await_reports(keys)
                 self._inbox.refresh()
         except (AdapterProtocolError, AdapterUnavailable) as exc:
             # The files are handed over; only the bank's answers cannot be read now.
@@ -178,13 +177,6 @@ class Iso20022Adapter:
             time.sleep(0.02)
 
     def _send_result(self, payout: PayoutInstruction, unreadable: str = "") -> SendResult:
-        if not isinstance(payout.creditor, BankAccount):
-            return SendResult(
-                payout_key=payout.payout_key,
-                status=PayoutStatus.REJECTED,
-                reason=ReasonCode.AG01,
-                reason_text=f"{self.name} pays bank accounts only",
-            )
         if unreadable:
             return SendResult(
                 payout_key=payout.payout_key, status=PayoutStatus.UNKNOWN, reason_text=unreadable

@@ -1,10 +1,13 @@
 """The sandbox: an in-process provider for tests and development, deterministic and scriptable.
 
-Outcomes are scripted per payout key or per creditor (account number or phone), falling back
-to the instance's default: `settle`, `accept` (settles on `settle(key)`), `reject` with a
-reason, or `unknown` (a timeout after the credit was made). A payout key is credited at most
-once however often it is resent. Callbacks are HMAC-signed like a real provider's, so the
-callback path (signature, window, nonce) is exercised too.
+Outcomes are scripted per payout key or per creditor (account number, phone or citizen ID),
+falling back to the instance's default: `settle`, `accept` (settles on `settle(key)`), `reject`
+with a reason, or `unknown` (a timeout after the credit was made). A payout key is credited at
+most once however often it is resent. A cash pickup follows the same outcomes: `settle` is
+collected at once, `accept` waits at the post office until `settle(key)` (collected: debited
+then) or `return_payout(key, ReasonCode.NOAS)` (never collected: nothing was debited).
+Callbacks are HMAC-signed like a real provider's, so the callback path (signature, window,
+nonce) is exercised too.
 """
 
 import threading
@@ -17,9 +20,11 @@ from typing import Any
 from payments.adapters.base import (
     AdapterConfigError,
     AdapterServices,
+    AdapterUnsupported,
     BankAccount,
     CallbackEvent,
     Capability,
+    CashPickup,
     Creditor,
     Direction,
     InMemoryNonceStore,
@@ -45,6 +50,7 @@ CAPABILITIES = frozenset(
         Capability.NAME_LOOKUP,
         Capability.BANK_ACCOUNTS,
         Capability.WALLETS,
+        Capability.CASH,
     }
 )
 OUTCOMES = ("settle", "accept", "reject", "unknown")
@@ -79,7 +85,16 @@ class _Entry:
 
 
 def creditor_id(creditor: Creditor) -> str:
-    return creditor.account_number if isinstance(creditor, BankAccount) else creditor.phone
+    """What `script_creditor` keys on: account number, phone or citizen ID."""
+    if isinstance(creditor, BankAccount):
+        return creditor.account_number
+    if isinstance(creditor, CashPickup):
+        return creditor.citizen_id
+    return creditor.phone
+
+
+def _is_cash(payout: _Payout) -> bool:
+    return isinstance(payout.instruction.creditor, CashPickup)
 
 
 class SandboxAdapter:
@@ -120,8 +135,8 @@ class SandboxAdapter:
     def script_key(self, payout_key: str, outcome: Outcome) -> None:
         self._by_key[payout_key] = outcome
 
-    def script_creditor(self, account_or_phone: str, outcome: Outcome) -> None:
-        self._by_creditor[account_or_phone] = outcome
+    def script_creditor(self, account_phone_or_citizen_id: str, outcome: Outcome) -> None:
+        self._by_creditor[account_phone_or_citizen_id] = outcome
 
     def add_holder(self, creditor: Creditor, name: str, *, closed: bool = False) -> None:
         """What lookup_name reports for `creditor`; a closed account also rejects with AC04."""
@@ -135,19 +150,27 @@ class SandboxAdapter:
             return dict(self._credits)
 
     def settle(self, payout_key: str) -> None:
-        """An accepted payout settles now (and a callback says so)."""
+        """An accepted payout settles now (and a callback says so); accepted cash is collected
+        now, so only now is it debited and counted as paid."""
         with self._lock:
             payout = self._payouts[payout_key]
             if payout.status is PayoutStatus.ACCEPTED:
                 payout.status = PayoutStatus.SETTLED
+                if _is_cash(payout):
+                    self._pay_out(payout)
                 self._callback(payout)
 
     def return_payout(self, payout_key: str, reason: ReasonCode = ReasonCode.AC04) -> None:
-        """A settled payout comes back: a credit on the statement, a RETURNED callback."""
+        """A settled payout comes back: a credit on the statement, a RETURNED callback. Cash
+        waiting at the post office is returned uncollected (use NOAS): nothing is booked, it
+        never left our account; cash already collected cannot come back (ValueError)."""
         with self._lock:
             payout = self._payouts[payout_key]
+            if _is_cash(payout) and payout.status is not PayoutStatus.ACCEPTED:
+                raise ValueError(f"cash for {payout_key} is {payout.status.value}: only waiting cash returns")
+            if not _is_cash(payout):
+                self._book(Direction.CREDIT, payout, reason)
             payout.status, payout.reason = PayoutStatus.RETURNED, reason
-            self._book(Direction.CREDIT, payout, reason)
             self._callback(payout)
 
     def take_callbacks(self) -> list[tuple[dict[str, str], bytes]]:
@@ -211,7 +234,10 @@ class SandboxAdapter:
 
     def lookup_name(self, creditor: Creditor) -> NameLookupResult:
         """Registered holders first; an unregistered bank account reports the name we hold,
-        folded as banks do; an unregistered wallet is unknown (AC01)."""
+        folded as banks do; an unregistered wallet is unknown (AC01). A cash pickup has no
+        holder to look up (the counter checks the ID): AdapterUnsupported."""
+        if isinstance(creditor, CashPickup):
+            raise AdapterUnsupported(f"{self.name}: cash pickups have no name look-up")
         registered = self._holders.get(creditor_id(creditor))
         if registered is not None:
             name, closed = registered
@@ -256,12 +282,18 @@ class SandboxAdapter:
         if outcome.kind == "reject":
             record.status = PayoutStatus.REJECTED
         self._payouts[payout.payout_key] = record
-        if record.status is not PayoutStatus.REJECTED:
-            self._credits[payout.payout_key] += 1
-            self._book(Direction.DEBIT, record)
-            if record.status is not PayoutStatus.ACCEPTED:
-                self._callback(record, PayoutStatus.SETTLED)
+        if record.status is PayoutStatus.REJECTED or (
+            _is_cash(record) and record.status is PayoutStatus.ACCEPTED
+        ):
+            return record  # nothing paid: refused, or cash waiting at the post office
+        self._pay_out(record)
+        if record.status is not PayoutStatus.ACCEPTED:
+            self._callback(record, PayoutStatus.SETTLED)
         return record
+
+    def _pay_out(self, record: _Payout) -> None:
+        self._credits[record.instruction.payout_key] += 1
+        self._book(Direction.DEBIT, record)
 
     def _book(self, direction: Direction, payout: _Payout, reason: ReasonCode | None = None) -> None:
         amount = payout.instruction.amount_vnd

@@ -83,6 +83,16 @@ class BatchHoldSchema(StrictSchema):
     created_at = fields.AwareDateTime()
 
 
+class RetryResultSchema(StrictSchema):
+    parent_batch_id = fields.Integer(metadata={"description": "the dispatched batch retried"})
+    batches = fields.List(
+        fields.Nested(BatchSchema), metadata={"description": "the follow-up drafts, for approval as usual"}
+    )
+    holds = fields.List(
+        fields.Nested(BatchHoldSchema), metadata={"description": "people to retry held for an officer"}
+    )
+
+
 class PayoutQueryArgs(PageArgs):
     state = fields.String(validate=validate.OneOf(PAYOUT_STATES))
 

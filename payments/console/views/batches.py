@@ -1,5 +1,6 @@
 """Batches: the list, one batch with its totals, holds, payouts and approvals; submit,
-approve (bound to the manifest hash the page showed) and reject."""
+approve (bound to the manifest hash the page showed), reject, and retry a dispatched batch's
+failed payouts in a follow-up batch."""
 
 from typing import Any
 
@@ -14,14 +15,18 @@ from payments.console.blueprint import bp
 from payments.console.i18n import current_language
 from payments.console.labels import READERS
 from payments.disbursements import approval, repository
+from payments.disbursements.building import routing_for
 from payments.disbursements.model import Payout
-from payments.disbursements.states import BatchState
+from payments.disbursements.retry import build_retry_batch
+from payments.disbursements.states import BatchState, PayoutState
 from payments.errors import PaymentsError
+from payments.registry.crypto import PiiCipher
 from payments.security.roles import Role
 
 PAGE = 50
 PAYOUTS_SHOWN = 100
 TOTAL_COLUMNS = ("commune_code", "category_code", "channel")
+FAILED = (PayoutState.REJECTED, PayoutState.RETURNED)
 
 
 @bp.get("/batches")
@@ -70,6 +75,36 @@ def reject(batch_id: int) -> Response:
     return _decide(batch_id, _("Batch rejected."), "reject_batch", comment=comment)
 
 
+@bp.post("/batches/<int:batch_id>/retry")
+@guard.requires(Role.OFFICER)
+def retry(batch_id: int) -> Response:
+    """Build the follow-up of a dispatched batch's failed payouts and show it; a refusal, or a
+    follow-up where everyone is held, is shown on the batch page."""
+    runtime = current_app.extensions["payments"]
+    settings = runtime.settings
+    try:
+        with unit_of_work() as session:
+            result = build_retry_batch(
+                session, batch_id, routing_for(settings, runtime.adapters), PiiCipher.from_settings(settings),
+                actor=guard.console_actor(), hold_days=settings.instrument_change_hold_days,
+            )  # fmt: skip
+    except PaymentsError as error:
+        flash(error.detail, "error")
+        return redirect(url_for("console.batch", batch_id=batch_id))
+    held = len(result.holds)
+    if not result.batches:
+        flash(
+            _("No follow-up batch: all %(held)s people to retry are held for an officer.", held=held), "error"
+        )
+        return redirect(url_for("console.batch", batch_id=batch_id))
+    payouts = sum(batch.payout_count for batch in result.batches)
+    built = _(
+        "Follow-up batch built: %(n)s payouts to retry, %(held)s held for an officer.", n=payouts, held=held
+    )
+    flash(built, "ok")
+    return redirect(url_for("console.batch", batch_id=result.batches[0].id))
+
+
 def _decide(batch_id: int, done: str, service: str, **kwargs: Any) -> Response:
     """Run one approval service in a unit of work; a refusal is shown on the batch page."""
     try:
@@ -99,6 +134,8 @@ def _detail(session: Any, batch: Any) -> dict[str, Any]:
         "holds": holds,
         "payouts": payouts,
         "approvals": repository.approvals_of(session, batch.id),
+        "failed_payouts": sum(by_state.get(state, {}).get("payouts", 0) for state in FAILED),
+        "follow_ups": repository.follow_ups_of(session, batch.id),
         "approvals_needed": approval.approvals_needed(batch, settings.two_approver_threshold_vnd),
         "valid_approvers": sorted(approval.valid_approvers(session, batch)),
         "communes": names.commune_names(session, totals["commune_code"]),

@@ -21,7 +21,18 @@ from pathlib import Path
 from types import ModuleType
 from typing import Protocol
 
-from payments.adapters.base import Creditor, PayoutAdapter, PayoutInstruction
+from payments.adapters.base import (
+    BankAccount,
+    Capability,
+    CashPickup,
+    Creditor,
+    PayoutAdapter,
+    PayoutInstruction,
+    WalletAccount,
+)
+
+# The capabilities that say which kinds of creditor an adapter can pay.
+CREDITOR_KINDS = (Capability.BANK_ACCOUNTS, Capability.WALLETS, Capability.CASH)
 
 
 class Scenario(StrEnum):
@@ -39,8 +50,10 @@ class Payee:
 class Harness(Protocol):
     adapter: PayoutAdapter
 
-    def payee(self, n: int) -> Payee:
-        """An open account or wallet the simulator holds, its holder name folded from `name`."""
+    def payee(self, n: int, creditor_kind: str | None = None) -> Payee:
+        """An open account, wallet or served cash pickup the simulator knows, its holder name
+        folded from `name`; of `creditor_kind` (one of CREDITOR_KINDS the adapter declares) or,
+        when None, of whichever kind the harness picks for `n`."""
         ...
 
     def wrong_payee(self) -> Payee: ...
@@ -82,6 +95,22 @@ def kinds_with(*capabilities: str, scenario: Scenario | None = None) -> list[str
         for kind, module in HARNESSES.items()
         if set(capabilities) <= module.CAPABILITIES and (scenario is None or scenario in module.SCENARIOS)
     )
+
+
+def creditor_kinds(kind: str) -> list[str]:
+    """The kinds of creditor an adapter kind declares it can pay, from its capabilities."""
+    return [c for c in CREDITOR_KINDS if c in HARNESSES[kind].CAPABILITIES]
+
+
+def stranger(creditor_kind: str) -> Payee:
+    """A well-formed creditor of `creditor_kind` that no simulator has been told about."""
+    name = "Võ Thị Lạ"
+    creditors: dict[str, Creditor] = {
+        Capability.BANK_ACCOUNTS: BankAccount(bin="970418", account_number="5550001112", holder_name=name),
+        Capability.WALLETS: WalletAccount(provider="zalopay", phone="0977000111"),
+        Capability.CASH: CashPickup(commune_code="26734", citizen_id="079190000111", holder_name=name),
+    }
+    return Payee(creditors[creditor_kind], name)
 
 
 def opener(kind: str) -> Callable[[Path], AbstractContextManager[Harness]]:

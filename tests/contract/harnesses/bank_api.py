@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from payments.adapters.bank_api.simulator import BankSimulator
-from payments.adapters.base import BankAccount
+from payments.adapters.base import BankAccount, Capability
 from payments.adapters.registry import AdapterRegistry
 from payments.adapters.simkit import Faults
 from payments.text import fold_name
@@ -24,7 +24,8 @@ class BankHarness:
         self.sim = sim
         self.adapter = AdapterRegistry().build("bank-under-test", sim.adapter_settings(**FAST))
 
-    def payee(self, n: int) -> Payee:
+    def payee(self, n: int, creditor_kind: str | None = None) -> Payee:
+        assert creditor_kind in (None, Capability.BANK_ACCOUNTS)
         name = NAMES[n % len(NAMES)]
         account = BankAccount(bin="970436", account_number=f"00710055{n:04d}", holder_name=name)
         self.sim.add_account(account.bin, account.account_number, fold_name(name))

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from payments.adapters.base import WalletAccount
+from payments.adapters.base import Capability, WalletAccount
 from payments.adapters.ewallet.simulator import EwalletSimulator
 from payments.adapters.registry import AdapterRegistry
 from payments.adapters.simkit import Faults
@@ -27,7 +27,8 @@ class EwalletHarness:
         self.sim = sim
         self.adapter = AdapterRegistry().build("wallet-under-test", sim.adapter_settings(**FAST))
 
-    def payee(self, n: int) -> Payee:
+    def payee(self, n: int, creditor_kind: str | None = None) -> Payee:
+        assert creditor_kind in (None, Capability.WALLETS)
         name = NAMES[n % len(NAMES)]
         wallet = WalletAccount(provider="momo", phone=f"+849123450{n:02d}")
         self.sim.add_wallet(wallet.phone, fold_name(name))

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from payments.adapters.base import BankAccount
+from payments.adapters.base import BankAccount, Capability
 from payments.adapters.iso20022.simulator import H2HBankSimulator
 from payments.adapters.registry import AdapterRegistry
 from payments.adapters.simkit import Faults
@@ -29,7 +29,8 @@ class H2HHarness:
         settings = bank.adapter_settings(await_status_seconds=2.0)
         self.adapter = AdapterRegistry().build("h2h-under-test", settings)
 
-    def payee(self, n: int) -> Payee:
+    def payee(self, n: int, creditor_kind: str | None = None) -> Payee:
+        assert creditor_kind in (None, Capability.BANK_ACCOUNTS)
         name = NAMES[n % len(NAMES)]
         account = BankAccount(bin="970415", account_number=f"10220033{n:04d}", holder_name=name)
         self.bank.add_account(account.bin, account.account_number, fold_name(name))

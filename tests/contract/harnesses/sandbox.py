@@ -6,17 +6,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from payments.adapters.base import BankAccount, ReasonCode, WalletAccount
+from payments.adapters.base import BankAccount, Capability, CashPickup, Creditor, ReasonCode, WalletAccount
 from payments.adapters.registry import AdapterRegistry
 from payments.adapters.sandbox.adapter import Outcome, SandboxAdapter
 from tests.contract.harnesses import Payee, Scenario
 
 KIND = "sandbox"
 CAPABILITIES = frozenset(
-    {"send", "status", "callbacks", "statement", "name_lookup", "bank_accounts", "wallets"}
+    {"send", "status", "callbacks", "statement", "name_lookup", "bank_accounts", "wallets", "cash"}
 )
 SCENARIOS = frozenset({Scenario.TIMEOUT, Scenario.WRONG_ACCOUNT})
 NAMES = ("Nguyễn Thị Đào", "Trần Văn Bình", "Lê Thị Hồng", "Phạm Đức Anh")
+ROTATION = (Capability.BANK_ACCOUNTS, Capability.WALLETS, Capability.CASH)
 
 
 class SandboxHarness:
@@ -28,9 +29,16 @@ class SandboxHarness:
         adapter.script_creditor("0999000111", Outcome("reject", ReasonCode.AC01))
         self._callbacks: list[tuple[dict[str, str], bytes]] = []
 
-    def payee(self, n: int) -> Payee:
+    def payee(self, n: int, creditor_kind: str | None = None) -> Payee:
+        """Bank accounts, wallets and cash pickups in turn, unless a kind is asked for."""
         name = NAMES[n % len(NAMES)]
-        if n % 2:
+        creditor_kind = creditor_kind or ROTATION[n % len(ROTATION)]
+        creditor: Creditor
+        if creditor_kind == Capability.CASH:
+            return Payee(
+                CashPickup(commune_code="25123", citizen_id=f"0011900{n:05d}", holder_name=name), name
+            )
+        if creditor_kind == Capability.WALLETS:
             creditor = WalletAccount(provider="sandbox", phone=f"09123450{n:02d}")
         else:
             creditor = BankAccount(bin="970436", account_number=f"00110022{n:04d}", holder_name=name)

@@ -1,6 +1,6 @@
 """Simulators and adapters wired together for the fault tests."""
 
-from payments.adapters.base import AdapterServices, BankAccount, PayoutInstruction, WalletAccount
+from payments.adapters.base import AdapterServices, BankAccount, CashPickup, PayoutInstruction, WalletAccount
 from payments.adapters.registry import AdapterRegistry
 
 FAST = {"read_timeout": 0.4, "connect_timeout": 0.5, "read_retries": 1, "connect_retries": 1}
@@ -32,3 +32,12 @@ def pay(key: str, creditor, amount: int = 500_000) -> PayoutInstruction:
     return PayoutInstruction(
         payout_key=key, amount_vnd=amount, creditor=creditor, beneficiary_name=HOLDER, batch_reference="B-1"
     )
+
+
+def cash_adapter(sim, name: str = "vnpost", services: AdapterServices | None = None, **settings):
+    return AdapterRegistry(services=services).build(name, sim.adapter_settings(**{**FAST, **settings}))
+
+
+def pickup(n: int, commune_code: str = "25123") -> CashPickup:
+    """Cash for beneficiary `n` at the post office of `commune_code`, against a 12-digit CCCD."""
+    return CashPickup(commune_code=commune_code, citizen_id=f"0011900{n:05d}", holder_name=HOLDER)

@@ -114,7 +114,7 @@ def pain002(statuses: list[Status], *, blocks: tuple[PaymentInfoStatus, ...] = (
 def mt940(
     bookings: list[Booking], day: date, *, eref: bool = True, closing_off_by: int = 0, kept: int = 16
 ) -> bytes:
-    """An MT940: `:61:` carries the first `kept` (16) characters of the key; `:86:` the whole key if `eref`."""
+    """An MT940: `:61:` keeps the first `kept` (16) characters of the key; `:86:` the whole key if `eref`."""
     lines = [f":20:STMT{day:%y%m%d}", ":25:0071000123456", ":28C:00001/001"]
     lines.append(f":60F:C{day:%y%m%d}VND{OPENING},")
     for b in bookings:

@@ -1,6 +1,5 @@
 """Every exception class, raised by the situation it names, once however often it is seen."""
 
-import os
 from datetime import UTC, datetime, timedelta
 
 from payments.clock import fixed_clock
@@ -67,7 +66,8 @@ def test_a_prefix_that_fits_two_payouts_of_the_same_amount_is_ambiguous(
 ):
     _, payouts = dispatched(2)
     # 16 characters name one payout; a bank that keeps fewer leaves a prefix two keys share.
-    shared = len(os.path.commonprefix([p.payout_key for p in payouts]))
+    first, second = (p.payout_key for p in payouts)
+    shared = next(n for n, (a, b) in enumerate(zip(first, second, strict=True)) if a != b)
     assert 8 <= shared < 16
     booking = Booking(payouts[0].payout_key, payouts[0].amount_vnd)
     data = mt940([booking], today, eref=False, kept=shared)

@@ -98,7 +98,9 @@ def test_an_mt940_without_the_whole_key_matches_by_its_16_character_prefix_when_
     assert report["outcomes"]["settled"]["count"] == 1
 
 
-def test_16_characters_of_the_key_tell_apart_payouts_of_one_amount(session, session_factory, dispatched, today):
+def test_16_characters_of_the_key_tell_apart_payouts_of_one_amount(
+    session, session_factory, dispatched, today
+):
     _, payouts = dispatched(3)
     assert len({p.amount_vnd for p in payouts}) == 1
     bookings = [Booking(p.payout_key, p.amount_vnd) for p in payouts]

@@ -10,6 +10,7 @@ from payments.adapters.base import (
     AdapterProtocolError,
     AdapterUnavailable,
     AdapterUnsupported,
+    CashPickup,
     Direction,
     PayoutStatus,
     ReasonCode,
@@ -182,10 +183,18 @@ def test_waiting_for_the_report_answers_the_banks_verdict_at_once(tmp_path):
     ]
 
 
-def test_a_wallet_is_refused_without_writing_anything(bank):
+@pytest.mark.parametrize(
+    "creditor",
+    [
+        WalletAccount(provider="momo", phone="0912345678"),
+        CashPickup(commune_code="25123", citizen_id="001190012345", holder_name="Nguyễn Thị Đào"),
+    ],
+    ids=["wallet", "cash"],
+)
+def test_a_wallet_or_cash_pickup_is_unsupported_and_nothing_is_written(bank, creditor):
     adapter = adapter_for(bank)
-    [result] = adapter.send([payout("W-1", WalletAccount(provider="momo", phone="0912345678"))])
-    assert (result.status, result.reason) == (PayoutStatus.REJECTED, ReasonCode.AG01)
+    with pytest.raises(AdapterUnsupported, match="bank accounts only"):
+        adapter.send([payout("B-1", account(bank, 1)), payout("W-1", creditor)])
     assert files(bank.outbox, "pain001") == []
 
 

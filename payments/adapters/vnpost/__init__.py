@@ -1,0 +1,1 @@
+"""Cash at the post office (`vnpost` entry point): client, mapping, simulator."""
