@@ -25,7 +25,7 @@ from payments.app import create_app
 from payments.commands.common import runtime
 from payments.config import Settings
 from payments.demo.run import DEMO_USERS, DemoOptions, run_demo
-from payments.demo.simulators import BANK, WALLET, DemoProviders, start_providers
+from payments.demo.simulators import BANK, POST, WALLET, DemoProviders, start_providers
 from payments.registry.crypto import PiiCipher
 from payments.registry.model import Beneficiary, PaymentInstrument
 from payments.security.login import set_password
@@ -34,7 +34,7 @@ from payments.security.services import find_user, issue_token
 # Lively enough to watch: dispatch approved batches every minute, reconcile every five.
 DEV_SCHEDULE = (
     "dispatch=* * * * *;reconcile=*/5 * * * *;checkpoint=*/10 * * * *;age_payouts=0 * * * *;"
-    "verify_audit=30 3 * * *"
+    "unclaimed_cash=15 3 * * *;verify_audit=30 3 * * *"
 )
 
 
@@ -56,8 +56,9 @@ def up_command(host: str, port: int, beneficiaries: int) -> None:
         providers = start_providers(stack, seed=7, services=services)
         live = _settings_for(settings, providers)
         _seed_or_reopen(live, providers, beneficiaries)
-        # From now on the e-wallet's callbacks go to the running API, as a real provider's would.
+        # From now on callbacks go to the running API, as a real provider's would.
         providers.wallet.outbox.callback_url = f"http://{host}:{port}/callbacks/{WALLET}"
+        providers.post.outbox.callback_url = f"http://{host}:{port}/callbacks/{POST}"
         app = create_app(live)
         background = scheduler.start_in_background(app.extensions["payments"])
         stack.callback(background.shutdown, wait=False)
@@ -68,14 +69,14 @@ def up_command(host: str, port: int, beneficiaries: int) -> None:
 
 
 def _settings_for(settings: Settings, providers: DemoProviders) -> Settings:
-    """These settings, with the running simulators as the bank and e-wallet adapters."""
+    """These settings, with the running simulators as the bank, e-wallet and post office adapters."""
     path = Path("instance") / "adapters.dev.json"
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(providers.settings))
     os.chmod(path, 0o600)  # it holds the simulators' client keys
     schedule = os.environ.get("PAYMENTS_SCHEDULE", DEV_SCHEDULE)
     return dataclasses.replace(settings, adapters_file=str(path), route_bank=BANK, route_ewallet=WALLET,
-                               schedule=schedule)  # fmt: skip
+                               route_cash=POST, schedule=schedule)  # fmt: skip
 
 
 def _seed_or_reopen(settings: Settings, providers: DemoProviders, beneficiaries: int) -> None:
@@ -115,7 +116,8 @@ def _welcome(host: str, port: int, providers: DemoProviders) -> None:
         f"  console      {url}/console",
         f"  API docs     {url}/api/docs   (OpenAPI: {url}/api/openapi.json)",
         f"  health       {url}/health",
-        f"  simulators   bank {providers.bank.url}   e-wallet {providers.wallet.url}",
+        f"  simulators   bank {providers.bank.url}   e-wallet {providers.wallet.url}"
+        f"   post office {providers.post.url}",
         "development logins (development mode only): console password, and an API token",
     ]
     factory = runtime().session_factory

@@ -1,7 +1,8 @@
 """`payments demo`: a demo province run month by month through the real cycle.
 
 Accrual, batch build, submit and approval by two different officers, dispatch through the HTTP
-simulators, reconciliation, a ledger checkpoint and a verify, for each month. The second
+simulators (bank, e-wallet, post office), the post office's pickup window closing on the cash
+nobody collected, reconciliation, a ledger checkpoint and a verify, for each month. The second
 month brings a late provincial rate (arrears) and a death recorded after a payout (recovery).
 """
 
@@ -21,7 +22,7 @@ from payments.adapters.nonce_store import nonce_stores
 from payments.config import Settings
 from payments.context import Actor
 from payments.demo.population import generated_rows
-from payments.demo.simulators import BANK, WALLET, DemoProviders, start_providers
+from payments.demo.simulators import BANK, POST, WALLET, DemoProviders, start_providers
 from payments.disbursements.approval import approvals_needed, approve_batch, submit_batch
 from payments.disbursements.building import Routing, build_batches
 from payments.disbursements.dispatch import DispatchConfig, Dispatcher
@@ -100,7 +101,7 @@ class _Demo:
     cipher: PiiCipher
     providers: DemoProviders
     say: Say
-    callbacks_seen: int = 0
+    callbacks_seen: dict[str, int] = field(default_factory=dict)  # per provider with callbacks
     refused_callbacks: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     exceptions: dict[str, int] = field(default_factory=dict)
@@ -141,6 +142,8 @@ class _Demo:
         self.say(f"{period}: {len(batches)} batches built and approved, {held} beneficiaries held")
         for batch_id, adapter in batches:
             self.dispatch(batch_id, adapter)
+        uncollected = self.providers.post.close_pickup_window()
+        self.say(f"{period}: post office pickup window closed, {len(uncollected)} cash payouts uncollected")
         self.reconcile_callbacks()
         with self.session_factory() as session, session.begin():
             create_checkpoint(
@@ -150,7 +153,7 @@ class _Demo:
 
     def approved_batches(self, period: Period) -> tuple[list[tuple[int, str]], int]:
         """Build, submit (the officer) and approve (one or two other people) the month's batches."""
-        routing = Routing(bank=BANK, ewallet=WALLET, adapters=self.providers.adapters)
+        routing = Routing(bank=BANK, ewallet=WALLET, cash=POST, adapters=self.providers.adapters)
         threshold = self.settings.two_approver_threshold_vnd
         with self.session_factory() as session, session.begin():
             built = build_batches(
@@ -180,24 +183,30 @@ class _Demo:
                 return
 
     def reconcile_callbacks(self) -> None:
-        """The e-wallet's callbacks so far, each verified and reconciled as it arrives."""
-        wallet = self.providers.adapters[WALLET]
-        deliveries = self.providers.wallet.outbox.wait_for(self.callbacks_seen + 1, timeout=2.0)
-        for delivery in deliveries[self.callbacks_seen :]:
-            with self.session_factory() as session, session.begin():
-                try:
-                    result = receive_callback(
-                        session, WALLET, wallet, delivery.headers, delivery.body, actor=FINANCE
-                    )
-                except CallbackRejected:
-                    self.refused_callbacks += 1
-                    continue
-            self._count(result["outcomes"], result["exceptions"])
-        self.say(f"callbacks: {len(deliveries) - self.callbacks_seen} received and reconciled")
-        self.callbacks_seen = len(deliveries)
+        """The e-wallet's and the post office's callbacks so far, each verified and reconciled."""
+        outboxes = {WALLET: self.providers.wallet.outbox, POST: self.providers.post.outbox}
+        received = 0
+        for name, outbox in outboxes.items():
+            seen = self.callbacks_seen.get(name, 0)
+            deliveries = outbox.wait_for(seen + 1, timeout=2.0)
+            for delivery in deliveries[seen:]:
+                self._receive(name, delivery.headers, delivery.body)
+            received += len(deliveries) - seen
+            self.callbacks_seen[name] = len(deliveries)
+        self.say(f"callbacks: {received} received and reconciled")
+
+    def _receive(self, name: str, headers: dict[str, str], body: bytes) -> None:
+        with self.session_factory() as session, session.begin():
+            try:
+                adapter = self.providers.adapters[name]
+                result = receive_callback(session, name, adapter, headers, body, actor=FINANCE)
+            except CallbackRejected:
+                self.refused_callbacks += 1
+                return
+        self._count(result["outcomes"], result["exceptions"])
 
     def reconcile_statements(self) -> None:
-        """End of day: both providers' statements, matched against the payouts (all demo months
+        """End of day: every provider's statement, matched against the payouts (all demo months
         are sent on the same real day, so one statement per provider covers them)."""
         today = datetime.now(UTC).date()
         fetch_statements(self.session_factory, self.providers.adapters, [today], actor=FINANCE)
