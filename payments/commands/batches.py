@@ -1,4 +1,4 @@
-"""`payments batches build|retry|submit|approve|reject|cancel|dispatch|show|list`."""
+"""`payments batches build|retry|submit|approve|reject|cancel|dispatch|show|list|holds`."""
 
 import json
 import sys
@@ -14,7 +14,7 @@ from payments.disbursements import approval
 from payments.disbursements.building import BuildResult, Routing, build_batches, routing_for
 from payments.disbursements.dispatch import Dispatcher, dispatcher_for
 from payments.disbursements.model import Batch, BatchHold
-from payments.disbursements.repository import payouts_in
+from payments.disbursements.repository import holds_for, payouts_in
 from payments.disbursements.retry import build_retry_batch
 from payments.errors import Forbidden, PaymentsError
 from payments.registry.crypto import PiiCipher
@@ -196,6 +196,19 @@ def list_command(period: str | None) -> None:
             query = query.where(Batch.period == period)
         for batch in session.scalars(query):
             click.echo(_line(batch))
+
+
+@batches.command("holds")
+@click.argument("period")
+@with_appcontext
+def holds_command(period: str) -> None:
+    """Who was held out of PERIOD's builds, for how much, and why (an officer acts on each)."""
+    with unit_of_work() as session:
+        holds = holds_for(session, period)
+        lines = [_held_line(hold) for hold in holds]
+    click.echo("\n".join(lines) or f"nobody was held for {period}")
+    if holds:
+        click.echo(f"{len(holds)} held for {period}: {_money(sum(h.amount_vnd for h in holds))}")
 
 
 def _decide(action: Any, actor: Actor) -> None:

@@ -44,3 +44,18 @@ def test_refusals_exit_non_zero_with_the_reason(app):
     result = _batches(app, "retry", "424242")
     assert result.exit_code == 2
     assert "refused: batch 424242 does not exist" in result.output
+
+
+def test_the_holds_command_lists_who_was_held_for_a_period_and_why(app, session, session_factory):
+    (_, _), (held, _) = owed_july(session, session_factory, 2)
+    place_manual_hold(session, OFFICER, held, reason="identity to be confirmed at the commune")
+    session.commit()
+    assert _batches(app, "build", "2024-07").exit_code == 0
+
+    result = _batches(app, "holds", "2024-07")
+
+    assert result.exit_code == 0, result.output
+    line, total = result.output.splitlines()
+    assert line == f"  held: beneficiary {held}, 750.000 ₫: manual (identity to be confirmed at the commune)"
+    assert total == "1 held for 2024-07: 750.000 ₫"
+    assert _batches(app, "holds", "2024-06").output.strip() == "nobody was held for 2024-06"
