@@ -9,6 +9,7 @@ from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from payments.audit.services import record_event
@@ -119,6 +120,38 @@ def change_status(
     return _append(
         session, actor, enrolment, terms, new_status, reason.strip(), change, effective_date, clock
     )
+
+
+def close_for_move(
+    session: Session,
+    actor: Actor,
+    beneficiary_id: int,
+    *,
+    from_commune: str,
+    to_commune: str,
+    moved_on: date,
+    clock: Clock = utcnow,
+) -> list[int]:
+    """DOMAIN rule 6: a move to another commune closes the person's open enrolments at the old
+    commune. They stay due through the month of the move and nothing after; payment resumes
+    only with the new commune's decision (a new enrolment). Returns the ids closed. Raises
+    RuleViolation when an enrolment has a change dated after the move (say the move's date)."""
+    reason = (
+        f"moved from commune {from_commune} to {to_commune} on {moved_on}: "
+        "payment resumes with the new commune's decision (DOMAIN rule 6)"
+    )
+    last_month = moved_on.replace(day=1)
+    query = select(Enrolment).where(
+        Enrolment.beneficiary_id == beneficiary_id, Enrolment.status != "terminated"
+    )
+    closed = []
+    for enrolment in session.scalars(query.order_by(Enrolment.id)).all():
+        terms = terms_of(enrolment, repository.current_enrolment_version(session, enrolment))
+        if terms.start_month <= last_month and (terms.end_month is None or terms.end_month > last_month):
+            terms = replace(terms, end_month=last_month)
+        _append(session, actor, enrolment, terms, "terminated", reason, "moved", moved_on, clock)
+        closed.append(enrolment.id)
+    return closed
 
 
 def terms_of(enrolment: Enrolment, version: EnrolmentVersion) -> Terms:

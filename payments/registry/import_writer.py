@@ -9,8 +9,10 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
+from payments.context import Actor
 from payments.registry.bulk import bulk_insert
 from payments.registry.crypto import PiiCipher
+from payments.registry.enrolments import close_for_move
 from payments.registry.import_rows import ParsedRow, RowProblem
 from payments.registry.instruments import instrument_values
 from payments.registry.model import (
@@ -20,6 +22,7 @@ from payments.registry.model import (
     EnrolmentVersion,
     PaymentInstrument,
 )
+from payments.registry.units import is_move, successor_map
 from payments.registry.validation import Person, Reference, Terms, coerce_parameters
 
 if TYPE_CHECKING:
@@ -41,14 +44,16 @@ class ChunkWriter:
         cipher: PiiCipher,
         ref: Reference,
         *,
-        by: str,
+        actor: Actor,
         now: datetime,
         report: "ImportReport",
     ) -> None:
-        self.session, self.cipher, self.ref, self.by, self.now = session, cipher, ref, by, now
+        self.session, self.cipher, self.ref, self.now = session, cipher, ref, now
+        self.actor, self.by = actor, actor.username
         self.today = now.date()
         self.report = report
         self.changed: set[int] = set()  # lines that changed something
+        self.moved: set[int] = set()  # people this import moved to another commune (DOMAIN rule 6)
 
     def write(self, rows: list[ParsedRow]) -> None:
         self._indexes: dict[tuple[str, str], str] = {}  # memo for this chunk
@@ -144,6 +149,22 @@ class ChunkWriter:
             self._versions(versions, "imported_update")
             self.report.beneficiaries_updated += len(updates)
             self.changed.update(item[3].line for item in versions)
+            self._close_moved([(pid, row, effective) for pid, _, effective, row, _ in versions], changed)
+
+    def _close_moved(
+        self, updated: list[tuple[int, ParsedRow, date]], changed: list[tuple[ParsedRow, Row[Any]]]
+    ) -> None:
+        """DOMAIN rule 6 for the people this chunk moved to another commune (rare: one by one)."""
+        before = {old.id: old.commune_code for _, old in changed}
+        successors = successor_map(self.session, self.today)
+        for person_id, row, moved_on in updated:
+            if is_move(successors, before[person_id], row.person.commune_code):
+                closed = close_for_move(
+                    self.session, self.actor, person_id, from_commune=before[person_id],
+                    to_commune=row.person.commune_code, moved_on=moved_on, clock=lambda: self.now,
+                )  # fmt: skip
+                self.moved.add(person_id)
+                self.report.enrolments_closed_by_move += len(closed)
 
     def _differs(self, person: Person, old: Row[Any]) -> bool:
         new = (
@@ -200,6 +221,8 @@ class ChunkWriter:
         for row in rows:
             pid, terms = ids[row.person.citizen_id], self._coerced(row.terms)
             old = current.get((pid, terms.programme))
+            if _closed_by_this_move(old, pid, terms, self.moved):
+                continue  # the row still names the old commune's decision: closed, as rule 6 says
             if old is None or (old.status == "terminated" and old.decision_number != terms.decision_number):
                 fresh.append((pid, row, terms))
             elif _stored_terms(old) != terms:
@@ -396,3 +419,12 @@ def _stored_terms(old: Row[Any]) -> Terms:
 
 def _pairs(result: Any) -> dict[Any, Any]:
     return {key: value for key, value in result}  # noqa: C416 - dict() would treat a Result as a mapping
+
+
+def _closed_by_this_move(old: Row[Any] | None, person_id: int, terms: Terms, moved: set[int]) -> bool:
+    return (
+        old is not None
+        and person_id in moved
+        and old.status == "terminated"
+        and old.decision_number == terms.decision_number
+    )

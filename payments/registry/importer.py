@@ -49,6 +49,7 @@ class ImportReport:
     beneficiaries_updated: int = 0
     enrolments_created: int = 0
     enrolment_versions_added: int = 0
+    enrolments_closed_by_move: int = 0  # DOMAIN rule 6
     instruments_set: int = 0
     unchanged_rows: int = 0
     problems: list[RowProblem] = field(default_factory=list)
@@ -62,7 +63,8 @@ class ImportReport:
 
     def counts(self) -> dict[str, int]:
         names = ("rows", "beneficiaries_created", "beneficiaries_updated", "enrolments_created",
-                 "enrolment_versions_added", "instruments_set", "unchanged_rows")  # fmt: skip
+                 "enrolment_versions_added", "enrolments_closed_by_move", "instruments_set",
+                 "unchanged_rows")  # fmt: skip
         return {name: getattr(self, name) for name in names}
 
 
@@ -87,7 +89,7 @@ def import_beneficiaries(
     reference = repository.load_reference(session)
     report = ImportReport(dry_run=dry_run)
     savepoint = session.begin_nested()
-    writer = ChunkWriter(session, cipher, reference, by=actor.username, now=clock(), report=report)
+    writer = ChunkWriter(session, cipher, reference, actor=actor, now=clock(), report=report)
     pending: list[ParsedRow] = []
     for parsed in _checked_rows(open_file, reference, report, clock, progress):
         if report.problems and not skip_invalid:

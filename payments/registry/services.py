@@ -21,6 +21,7 @@ from payments.registry import repository
 from payments.registry.crypto import PiiCipher, mask
 from payments.registry.identity import IdentityChecker
 from payments.registry.model import Beneficiary, BeneficiaryVersion
+from payments.registry.units import is_move, successor_map
 from payments.registry.validation import Person, Problem, person_problems
 
 PII_FIELDS = ("citizen_id", "legacy_id", "phone")
@@ -110,6 +111,14 @@ def update_beneficiary(
         session, actor, "beneficiary.update", "beneficiary", beneficiary.id,
         before=masked(before, diff), after=masked(after, diff), clock=clock,
     )  # fmt: skip
+    moved_on = effective_date or now.date()
+    if is_move(successor_map(session, moved_on), before.commune_code, after.commune_code):
+        from payments.registry.enrolments import close_for_move  # here: enrolments imports this module
+
+        close_for_move(
+            session, actor, beneficiary.id, from_commune=before.commune_code, to_commune=after.commune_code,
+            moved_on=moved_on, clock=clock,
+        )  # fmt: skip
     return beneficiary
 
 

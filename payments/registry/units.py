@@ -54,6 +54,12 @@ def successor_map(session: Session, on_date: date) -> dict[str, str]:
     return {code: follow(code) for code in rows}
 
 
+def is_move(successors: dict[str, str], from_commune: str, to_commune: str) -> bool:
+    """A person's commune changing is a move (DOMAIN rule 6) unless the new code is only the
+    old unit's successor after a merger (`successors` from `successor_map`)."""
+    return successors.get(from_commune, from_commune) != successors.get(to_commune, to_commune)
+
+
 def import_units(session: Session, actor: Actor, text: str, *, clock: Clock = utcnow) -> dict[str, int]:
     """Load the official list (CSV, header UNIT_HEADER; level is 'province' or 'commune').
 

@@ -90,7 +90,7 @@ def test_an_updated_row_adds_versions_instead_of_overwriting(session, cipher, cl
     report = run(
         session,
         cipher,
-        csv_text(row(1, parameters="injury_rate=81", commune_code="24781", account_number="9999999999")),
+        csv_text(row(1, parameters="injury_rate=81", phone="0987654321", account_number="9999999999")),
         clock,
     )
     assert (report.beneficiaries_updated, report.enrolment_versions_added, report.instruments_set) == (
@@ -105,6 +105,37 @@ def test_an_updated_row_adds_versions_instead_of_overwriting(session, cipher, cl
         {"injury_rate": 81},
     ]
     assert len(repository.instrument_history(session, beneficiary.id)) == 2
+
+
+def test_a_move_to_another_commune_closes_the_enrolment_until_the_new_commune_decides(session, cipher, clock):
+    """DOMAIN rule 6, through the province's file: the old decision is closed at the month of the
+    move; a later file with the new commune's decision enrols the person again."""
+    run(session, cipher, csv_text(row(1)), clock)
+    moved = run(session, cipher, csv_text(row(1, commune_code="24781", effective_date="2025-08-14")), clock)
+    assert moved.ok, moved.problems
+    assert (moved.beneficiaries_updated, moved.enrolments_closed_by_move) == (1, 1)
+    beneficiary = repository.beneficiary_by_citizen_index(session, cipher.index("citizen_id", "068155000001"))
+    (closed,) = repository.enrolments_of(session, beneficiary.id)
+    last = repository.enrolment_versions(session, closed.id)[-1]
+    assert (closed.status, last.end_month, last.change) == ("terminated", date(2025, 8, 1), "moved")
+    assert "moved from commune 24778 to 24781 on 2025-08-14" in last.status_reason
+    assert "DOMAIN rule 6" in last.status_reason
+
+    decided = row(1, commune_code="24781", decision_number="88/QĐ-UBND", decision_date="2025-09-02")
+    resumed = run(session, cipher, csv_text(decided), clock)
+    assert resumed.ok, resumed.problems
+    assert resumed.enrolments_created == 1
+    statuses = sorted(e.status for e in repository.enrolments_of(session, beneficiary.id))
+    assert statuses == ["active", "terminated"]
+
+
+def test_a_commune_recoded_by_a_merger_is_not_a_move(session, cipher, clock):
+    run(session, cipher, csv_text(row(1, commune_code="22960")), clock)
+    recoded = run(session, cipher, csv_text(row(1, commune_code="22900", effective_date="2025-07-01")), clock)
+    assert recoded.ok, recoded.problems
+    assert recoded.enrolments_closed_by_move == 0
+    beneficiary = repository.beneficiary_by_citizen_index(session, cipher.index("citizen_id", "068155000001"))
+    assert [e.status for e in repository.enrolments_of(session, beneficiary.id)] == ["active"]
 
 
 def test_any_invalid_row_means_nothing_is_written_and_every_problem_is_reported(session, cipher, clock):
