@@ -3,9 +3,10 @@
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, redirect, request, url_for
 from flask_smorest import Api
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +35,8 @@ from payments.config import Settings
 from payments.console.setup import init_console
 from payments.db import make_engine, make_session_factory
 from payments.logs import configure_logging
+from payments.reconcile.csv_config import configured_mappings
+from payments.reconcile.csv_reports import CsvMapping
 
 BLUEPRINTS = (
     batches.blp,
@@ -60,11 +63,17 @@ class Runtime:
     engine: Engine
     session_factory: sessionmaker[Session]
     adapters: Mapping[str, PayoutAdapter]
+    csv_mappings: Mapping[str, CsvMapping] = field(default_factory=dict)  # by adapter instance
+
+
+def adapter_instances(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Each configured adapter instance's settings, as the adapters file gives them."""
+    return load_instances(settings.adapters_file) if settings.adapters_file else DEV_ADAPTERS
 
 
 def build_adapters(settings: Settings, session_factory: sessionmaker[Session]) -> dict[str, PayoutAdapter]:
     """The configured adapter instances (callback nonces kept in the database)."""
-    instances = load_instances(settings.adapters_file) if settings.adapters_file else DEV_ADAPTERS
+    instances = adapter_instances(settings)
     registry = AdapterRegistry(services=AdapterServices(nonce_store=nonce_stores(session_factory)))
     return registry.build_all(instances)
 
@@ -92,7 +101,8 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
     )
     factory = session_factory or make_session_factory(engine)
-    app.extensions["payments"] = Runtime(settings, engine, factory, build_adapters(settings, factory))
+    adapters, mappings = build_adapters(settings, factory), configured_mappings(adapter_instances(settings))
+    app.extensions["payments"] = Runtime(settings, engine, factory, adapters, mappings)
     configure_logging(settings.log_level, _current_request_id)
     api = Api(app, spec_kwargs={"info": {"description": "Social-payment disbursement API"}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -101,11 +111,17 @@ def create_app(
         api.register_blueprint(blueprint)
     register_error_handlers(app)
     init_console(app)
+    app.add_url_rule("/", "root", _to_console)
     app.before_request(_assign_request_id)
     app.before_request(check_request)
     app.after_request(_echo_request_id)
     app.teardown_appcontext(close_session)
     return app
+
+
+def _to_console() -> Response:
+    """People who type the bare address land on the console (which asks them to sign in)."""
+    return redirect(url_for("console.dashboard"))
 
 
 def _assign_request_id() -> None:

@@ -65,9 +65,14 @@ class Imports(MethodView):
     @blp.response(201, ReportSchema)
     def post(self, args: dict[str, Any]) -> Any:
         """Import a pain.002, camt.053/054, MT940 or CSV file sent as the raw request body, and
-        reconcile it. The same file twice is refused (409); a malformed one names its line or
-        element (422); in both cases nothing changes."""
-        return runs.import_file(_factory(), data=request.get_data(), actor=current_actor(), **args)
+        reconcile it. The same file twice, or a statement already imported from another file,
+        is refused (409, naming the earlier import); a malformed one names its line or element
+        (422); in each case nothing changes. CSV reports are read through the adapter
+        instance's configured `csv_mapping`, else a built-in one."""
+        mappings = current_app.extensions["payments"].csv_mappings
+        return runs.import_file(
+            _factory(), data=request.get_data(), csv_mappings=mappings, actor=current_actor(), **args
+        )
 
 
 @blp.route("/runs")

@@ -51,7 +51,8 @@ def import_command(
     try:
         report = runs.import_file(
             runtime().session_factory, adapter=adapter, data=file, file_name=file.name,
-            kind=kind, day=day.date() if day else None, dry_run=dry_run, actor=actor,
+            kind=kind, day=day.date() if day else None, dry_run=dry_run,
+            csv_mappings=runtime().csv_mappings, actor=actor,
         )  # fmt: skip
     except PaymentsError as error:
         _fail(error)

@@ -31,6 +31,7 @@ class EntryKind(StrEnum):
     RECOVERY = "recovery"
     OFFSET = "offset"
     REVERSAL = "reversal"
+    WRITE_OFF = "write_off"  # reconciliation: money a second finance user agreed to write off
 
 
 Posting = tuple[str, int]

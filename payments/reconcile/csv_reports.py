@@ -2,9 +2,11 @@
 
 A mapping names, for each of our fields, the provider's column, and translates its status and
 error codes. `ewallet` is the e-wallet provider's daily settlement report (OPENING, ENTRY and
-CLOSING rows); `bank_csv` is a plain per-payout export some banks offer. An adapter without
-its own mapping gets the built-in mapping whose columns the file's header has. Rows are read
-strictly: a bad row is refused with its line number, and the whole file with it.
+CLOSING rows); `bank_csv` is a plain per-payout export some banks offer. An adapter instance
+may bring its own mapping in configuration (`csv_mapping`, see `csv_config`); an adapter
+without one gets the built-in mapping of its name, else the one whose columns the file's header
+has. Rows are read strictly: a bad row is refused with its line number, and the whole file with
+it. A report with balances is a statement, named by adapter, account and days.
 """
 
 import csv
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from payments.errors import InvalidInput
-from payments.reconcile.lines import CREDIT, DEBIT, Line, Totals, movement_status
+from payments.reconcile.lines import CREDIT, DEBIT, Line, StatementRef, Totals, movement_status
 
 
 class MalformedCsv(InvalidInput):
@@ -71,24 +73,39 @@ BANK_CSV = CsvMapping(
     directions={"D": DEBIT, "C": CREDIT, "DBIT": DEBIT, "CRDT": CREDIT},
 )
 BUILT_IN = {m.name: m for m in (EWALLET, BANK_CSV)}
+REQUIRED_FIELDS = frozenset({"amount_vnd", "direction", "booking_date"})
+OPTIONAL_FIELDS = frozenset(
+    {"end_to_end_id", "provider_tx_id", "account_servicer_ref", "reason", "holder_name"}
+)
+REFERENCE_FIELDS = frozenset({"end_to_end_id", "provider_tx_id"})  # what a row is matched by
 
 
 def mapping_for(
-    adapter: str, header: list[str], configured: Mapping[str, CsvMapping] = BUILT_IN
+    adapter: str, header: list[str], configured: Mapping[str, CsvMapping] | None = None
 ) -> CsvMapping:
-    """The adapter's own mapping if it has one, else the built-in one the header fits."""
-    if adapter in configured:
+    """The adapter instance's configured mapping; else the built-in one of its name; else the
+    built-in one whose columns the header has."""
+    if configured and adapter in configured:
         return configured[adapter]
-    for candidate in configured.values():
+    if adapter in BUILT_IN:
+        return BUILT_IN[adapter]
+    for candidate in BUILT_IN.values():
         if candidate.needed <= set(header):
             return candidate
     raise MalformedCsv(f"no column mapping for adapter {adapter!r} fits the columns {', '.join(header)}", 1)
 
 
-def csv_lines(text: str, adapter: str, account: str = "", day: date | None = None) -> Iterator[Line | Totals]:
-    """Entry rows as movement lines, then the report's balances (if it has OPENING/CLOSING)."""
+def csv_lines(
+    text: str,
+    adapter: str,
+    account: str = "",
+    day: date | None = None,
+    mappings: Mapping[str, CsvMapping] | None = None,
+) -> Iterator[Line | Totals | StatementRef]:
+    """Entry rows as movement lines, then the report's balances (if it has OPENING/CLOSING)
+    and its `StatementRef`. `mappings` are the configured ones, by adapter instance."""
     reader = csv.DictReader(io.StringIO(text))
-    mapping = mapping_for(adapter, list(reader.fieldnames or []))
+    mapping = mapping_for(adapter, list(reader.fieldnames or []), mappings)
     missing = mapping.needed - set(reader.fieldnames or [])
     if missing:
         raise MalformedCsv(f"missing column(s) {', '.join(sorted(missing))}", 1)
@@ -108,7 +125,10 @@ def csv_lines(text: str, adapter: str, account: str = "", day: date | None = Non
         else:
             raise MalformedCsv(f"unknown record type {row[mapping.record_type or '']!r}", number)
     if balances:
-        yield _totals(balances, days or ([day] if day else []), account or adapter, reader.line_num)
+        totals = _totals(balances, days or ([day] if day else []), account or adapter, reader.line_num)
+        span = f"{totals.first_day.isoformat()}..{totals.last_day.isoformat()}"
+        yield StatementRef("csv", totals.account, f"report of {adapter}", span)
+        yield totals
 
 
 def _line(row: dict[str, str], mapping: CsvMapping, position: int, number: int) -> Line:

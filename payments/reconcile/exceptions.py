@@ -18,6 +18,7 @@ from payments.context import Actor
 from payments.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from payments.reconcile import repository
 from payments.reconcile.model import ReconException, ReconExceptionEvent
+from payments.reconcile.writeoffs import post_write_off
 
 KINDS = (
     "UNMATCHED_CONFIRMATION",
@@ -119,8 +120,9 @@ def resolve(
     clock: Clock = utcnow,
 ) -> ReconException:
     """Close an exception with a reason and an action. `apply` performs the action's ledger
-    side (confirm a suggestion, mark returned) in the same transaction. A write-off only
-    becomes pending: a second finance user must approve it. Raises Conflict when resolved."""
+    side (confirm a suggestion, mark returned) in the same transaction, or checks a write-off
+    can be made. A write-off only becomes pending: a second finance user's approval posts it.
+    Raises Conflict when resolved."""
     if action not in ACTIONS:
         raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}")
     if not reason.strip():
@@ -142,15 +144,18 @@ def resolve(
 def approve_write_off(
     session: Session, actor: Actor, exception_id: int, *, reason: str, clock: Clock = utcnow
 ) -> ReconException:
-    """The second finance user's approval. Raises RuleViolation for the proposer themselves."""
+    """The second finance user's approval, which posts the write-off (`writeoffs`) in the
+    caller's transaction. Raises RuleViolation for the proposer themselves or when the class
+    is not written off, Conflict when nothing awaits approval (approving twice posts once)."""
     row = get_exception(session, exception_id)
     if row.state != "pending_approval":
         raise Conflict(f"exception {exception_id} has no write-off awaiting approval", state=row.state)
     if row.proposed_by == actor.username:
         raise RuleViolation("a write-off needs a second finance user: you proposed it")
+    posted = post_write_off(session, actor, row, clock=clock)
     row.state, row.resolved_by, row.updated_at = "resolved", actor.username, clock()
-    proposed = {"proposed_by": row.proposed_by}
-    _event(session, row, actor, "write_off_approved", note=reason, data=proposed, clock=clock)
+    done = {"proposed_by": row.proposed_by, **posted}
+    _event(session, row, actor, "write_off_approved", note=reason, data=done, clock=clock)
     return row
 
 

@@ -1,13 +1,15 @@
 """Staging: a file's lines written in the caller's transaction, all of them or none.
 
 The file is identified by its SHA-256: the same bytes twice are refused (`DuplicateFile`) and
-change nothing. A malformed file raises while it is read, before the caller commits, so
-nothing of it is kept. Lines are inserted in bulk, a chunk at a time, so a million-line
-statement is staged in bounded memory.
+change nothing. Each statement in it is identified by what the bank calls it (`StatementRef`):
+the same statement sent again as other bytes is refused too (`DuplicateStatement`), since
+importing it twice would count its money twice. A malformed file raises while it is read,
+before the caller commits, so nothing of it is kept. Lines are inserted in bulk, a chunk at a
+time, so a million-line statement is staged in bounded memory.
 """
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -20,8 +22,9 @@ from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.errors import Conflict
 from payments.reconcile import repository
-from payments.reconcile.lines import Line, Totals
-from payments.reconcile.model import ReconImport, ReconLine
+from payments.reconcile.csv_reports import CsvMapping
+from payments.reconcile.lines import Line, StatementRef, Totals
+from payments.reconcile.model import ReconImport, ReconLine, ReconStatement
 from payments.reconcile.sources import (
     callback_line,
     detect_kind,
@@ -36,6 +39,13 @@ STAGE_CHUNK = 5_000
 class DuplicateFile(Conflict):
     code = "duplicate_file"
     title = "File already imported"
+
+
+class DuplicateStatement(Conflict):
+    """A statement already imported, sent again with other content."""
+
+    code = "duplicate_statement"
+    title = "Statement already imported"
 
 
 def sha256_of(data: bytes | Path) -> str:
@@ -57,16 +67,18 @@ def stage_file(
     file_name: str,
     kind: str | None = None,
     day: date | None = None,
+    csv_mappings: Mapping[str, CsvMapping] | None = None,
     actor: Actor,
     clock: Clock = utcnow,
 ) -> ReconImport:
     """Stage a confirmation file (its bytes, or a path: a large XML file is then streamed).
-    Raises DuplicateFile (same SHA-256 already imported), InvalidInput naming the line or
-    element of a malformed file (nothing is written)."""
+    Raises DuplicateFile (same SHA-256 already imported), DuplicateStatement (a statement in
+    it already imported from another file), InvalidInput naming the line or element of a
+    malformed file; in each case the caller's rollback leaves nothing written."""
     digest = sha256_of(data)
     _refuse_duplicate(session, digest, file_name)
     kind = kind or detect_kind(data)
-    items = read_lines(kind, data, adapter, day)
+    items = read_lines(kind, data, adapter, day, csv_mappings)
     size = len(data) if isinstance(data, bytes) else data.stat().st_size
     return _stage(
         session, items, adapter=adapter, kind=kind, digest=digest, file_name=file_name, size=size,
@@ -77,11 +89,12 @@ def stage_file(
 def stage_statement(
     session: Session, *, adapter: str, statement: Statement, actor: Actor, clock: Clock = utcnow
 ) -> ReconImport:
-    """Stage a statement an adapter fetched. Raises DuplicateFile for one already staged."""
+    """Stage a statement an adapter fetched. Raises DuplicateFile for one already staged,
+    DuplicateStatement for the same adapter, account and day fetched before with other entries."""
     digest = statement_digest(statement)
     name = f"{adapter}-statement-{statement.day.isoformat()}"
     _refuse_duplicate(session, digest, name)
-    lines = statement_lines(statement)
+    lines = statement_lines(statement, adapter)
     return _stage(
         session,
         lines,
@@ -133,9 +146,26 @@ def _refuse_duplicate(session: Session, digest: str, file_name: str) -> None:
         )
 
 
+def _refuse_known_statement(session: Session, ref: StatementRef, file_name: str, seen: set[str]) -> None:
+    if ref.identity in seen:
+        raise DuplicateStatement(
+            f"{file_name}: {ref.describe()} appears twice in the file; nothing was changed"
+        )
+    earlier = repository.import_of_statement(session, ref.identity)
+    if earlier is not None:
+        raise DuplicateStatement(
+            f"{file_name}: {ref.describe()} was already imported on {earlier.imported_at:%Y-%m-%d %H:%M} "
+            f"as import {earlier.id} ({earlier.file_name}), with other content. A corrected statement "
+            "needs a person: compare the two with the bank and settle the difference by hand; "
+            "nothing was changed",
+            import_id=earlier.id,
+        )
+    seen.add(ref.identity)
+
+
 def _stage(
     session: Session,
-    items: Iterable[Line | Totals],
+    items: Iterable[Line | Totals | StatementRef],
     *,
     adapter: str,
     kind: str,
@@ -153,9 +183,13 @@ def _stage(
     session.flush()
     totals: list[Totals] = []
     buffer: list[dict] = []
+    statements: set[str] = set()
     for item in items:
         if isinstance(item, Totals):
             totals.append(item)
+            continue
+        if isinstance(item, StatementRef):
+            _refuse_known_statement(session, item, file_name, statements)
             continue
         values = {name: getattr(item, name) for name in repository.LINE_FIELDS}
         buffer.append(values | {"import_id": row.id, "reason_text": item.reason_text or None})
@@ -166,6 +200,11 @@ def _stage(
             buffer.clear()
     if buffer:
         session.execute(insert(ReconLine.__table__), buffer)
+    if statements:  # the unique identity is the database's last word if two imports race
+        session.execute(
+            insert(ReconStatement.__table__),
+            [{"import_id": row.id, "identity": i} for i in sorted(statements)],
+        )
     _set_totals(row, totals)
     after = {"adapter": adapter, "kind": kind, "sha256": digest, "lines": row.line_count}
     record_event(session, actor, "reconcile.import", "recon_import", row.id, after=after, clock=clock)

@@ -16,17 +16,19 @@ from payments.adapters.iso20022.pain002 import (
     iter_pain002,
 )
 from payments.adapters.iso20022.xmlsafe import MalformedMessage, Source
-from payments.reconcile.lines import Line, Totals, movement_status
+from payments.reconcile.lines import Line, StatementRef, Totals, movement_status
 
 BOOKED = "BOOK"
 
 
-def camt_lines(source: Source) -> Iterator[Line | Totals]:
+def camt_lines(source: Source) -> Iterator[Line | Totals | StatementRef]:
     """Booked entries as movement lines (pending and information-only entries are skipped);
-    each statement's OPBD/CLBD balances as `Totals` (camt.054 notifications carry none)."""
+    each statement's identity as a `StatementRef` and its OPBD/CLBD balances as `Totals`
+    (camt.054 notifications carry none)."""
     position = 0
     for item in iter_camt(source):
         if isinstance(item, CamtStatement):
+            yield statement_ref(item)
             totals = _totals(item)
             if totals is not None:
                 yield totals
@@ -36,6 +38,13 @@ def camt_lines(source: Source) -> Iterator[Line | Totals]:
         for line in _entry_lines(item, position):
             position = line.position
             yield line
+
+
+def statement_ref(statement: CamtStatement) -> StatementRef:
+    """Account, statement Id and electronic sequence number: what stays the same when the bank
+    sends a statement again (its message id and creation time change)."""
+    sequence = "" if statement.sequence is None else f"seq {statement.sequence}"
+    return StatementRef(statement.kind, statement.account[:60], statement.statement_id, sequence)
 
 
 def _totals(statement: CamtStatement) -> Totals | None:

@@ -1,4 +1,5 @@
-"""What every source says, in one shape: a `Line` per confirmation, `Totals` per statement.
+"""What every source says, in one shape: a `Line` per confirmation, `Totals` per statement,
+and a `StatementRef` naming each statement a file holds.
 
 Pure values. A statement booking (camt.053/054, MT940, CSV report, a fetched statement) is a
 *movement*: money left or reached our account. A status report (pain.002) or a callback is
@@ -8,6 +9,8 @@ not: it only says where a payout stands. Amounts are positive integer đồng; `
 
 from dataclasses import dataclass
 from datetime import date
+
+from payments.adapters.base import mask_account
 
 SETTLED = "settled"
 REJECTED = "rejected"
@@ -61,6 +64,26 @@ class Totals:
     last_day: date
     opening_vnd: int
     closing_vnd: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatementRef:
+    """Which statement a file holds, as the bank names it: a statement sent again (a new message
+    id, a new creation time, other bytes) is still the same statement. `identity` is the key
+    under which it is kept; a second import of it is refused."""
+
+    kind: str
+    account: str
+    statement_id: str
+    detail: str = ""  # sequence number, days: whatever else the format uses to tell statements apart
+
+    @property
+    def identity(self) -> str:
+        return "|".join((self.kind, self.account, self.statement_id, self.detail))[:300]
+
+    def describe(self) -> str:
+        extra = f" ({self.detail})" if self.detail else ""
+        return f"{self.kind} {self.statement_id} of account {mask_account(self.account)}{extra}"
 
 
 def movement_status(direction: str) -> str:

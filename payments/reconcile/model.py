@@ -3,6 +3,8 @@
 - `recon_imports`: one row per file (or fetched statement, or callback) with its SHA-256,
   unique, so the same file twice is refused. `processed_through` is the position of the last
   line whose outcome is committed: a run that crashed resumes after it.
+- `recon_statements`: the statements a file holds, by their own identity (account, statement
+  id, sequence or days), unique: the same statement sent again as other bytes is refused too.
 - `recon_lines`: what a file said, one row per confirmation, written in the import's single
   transaction (a malformed file writes nothing). Append-only.
 - `recon_matches`: which payout a line confirmed, by which pass, with what outcome. Append-only.
@@ -48,6 +50,16 @@ class ReconImport(Base):
     booked_vnd: Mapped[int] = mapped_column(BigInteger)  # signed sum of booked movements
     imported_by: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReconStatement(Base):
+    """A statement an import holds, by the identity the bank gives it (`StatementRef.identity`)."""
+
+    __tablename__ = "recon_statements"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    import_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("recon_imports.id"), index=True)
+    identity: Mapped[str] = mapped_column(String(300), unique=True)
 
 
 class ReconLine(Base):

@@ -1,4 +1,5 @@
-"""A small strict MT940 reader: statements as `Totals` and `:61:` bookings as movement lines.
+"""A small strict MT940 reader: statements as `Totals` (named by a `StatementRef`) and `:61:`
+bookings as movement lines.
 
 Strict on purpose: a field we cannot read is refused with its line number instead of being
 skipped, so money never silently disappears from a statement. Only VND, whole đồng. Our
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from payments.errors import InvalidInput
-from payments.reconcile.lines import CREDIT, DEBIT, Line, Totals, movement_status
+from payments.reconcile.lines import CREDIT, DEBIT, Line, StatementRef, Totals, movement_status
 
 _TAG = re.compile(r"^:(?P<tag>\d{2}[A-Z]?):(?P<value>.*)$")
 _BALANCE = re.compile(r"^(?P<mark>[CD])(?P<day>\d{6})(?P<currency>[A-Z]{3})(?P<amount>\d{1,15},\d{0,2})$")
@@ -39,13 +40,15 @@ class MalformedMT940(InvalidInput):
 
 @dataclass
 class _Statement:
+    reference: str = ""  # :20:, often new on every message
+    number: str = ""  # :28C: statement/sequence number
     account: str = ""
     opening: tuple[int, date] | None = None
     closing: tuple[int, date] | None = None
     booking: dict[str, object] = field(default_factory=dict)
 
 
-def mt940_lines(text: str) -> Iterator[Line | Totals]:
+def mt940_lines(text: str) -> Iterator[Line | Totals | StatementRef]:
     """Read every statement in `text`; raises MalformedMT940 naming the line of the problem."""
     reader = _Reader()
     for number, tag, value in _fields(text):
@@ -79,15 +82,17 @@ class _Reader:
         self.position = 0
         self.pending: tuple[int, dict] | None = None
 
-    def field(self, number: int, tag: str, value: str) -> Iterator[Line | Totals]:
+    def field(self, number: int, tag: str, value: str) -> Iterator[Line | Totals | StatementRef]:
         if tag == "20":
             yield from self.finish(number)
-            self.statement = _Statement()
+            self.statement = _Statement(reference=value.strip()[:35])
             return
         if self.statement is None:
             raise MalformedMT940(f"field :{tag}: before ':20:'", number)
         if tag == "25":
             self.statement.account = value.strip()[:60]
+        elif tag == "28C":
+            self.statement.number = value.strip()[:20]
         elif tag in ("60F", "60M"):
             self.statement.opening = _balance(value, number)
         elif tag == "61":
@@ -106,7 +111,7 @@ class _Reader:
             self.position += 1
             yield _line(parts, self.position, number)
 
-    def finish(self, number: int) -> Iterator[Line | Totals]:
+    def finish(self, number: int) -> Iterator[Line | Totals | StatementRef]:
         yield from self._flush()
         statement, self.statement = self.statement, None
         if statement is None:
@@ -116,7 +121,15 @@ class _Reader:
         if not statement.account:
             raise MalformedMT940("a statement needs its account (:25:)", number)
         (opening, first), (closing, last) = statement.opening, statement.closing
+        yield _ref(statement, first, last)
         yield Totals(statement.account, first, last, opening, closing)
+
+
+def _ref(statement: _Statement, first: date, last: date) -> StatementRef:
+    """Account, statement number (:28C:) and days. A bank that sends a statement again usually
+    gives the message a new :20:, so :20: names the statement only when :28C: is missing."""
+    named = f":28C:{statement.number}" if statement.number else f":20:{statement.reference}"
+    return StatementRef("mt940", statement.account, named, f"{first.isoformat()}..{last.isoformat()}")
 
 
 def _amount(text: str, number: int) -> int:

@@ -75,9 +75,20 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
     for adapter, tie in report["tie_outs"]["adapters"].items():
         for part in ("in_flight", "settlement", "three_way"):
             rows += [
-                (f"tie_out:{adapter}", part, key, value) for key, value in tie[part].items() if key != "days"
+                (f"tie_out:{adapter}", part, key, value) for key, value in _flat(tie[part]) if key != "days"
             ]
     return rows
+
+
+def _flat(figures: dict[str, Any]) -> list[tuple[str, Any]]:
+    """`{"written_off": {"count": 1}}` as `("written_off.count", 1)`: one value per CSV row."""
+    flat: list[tuple[str, Any]] = []
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            flat += [(f"{key}.{inner}", v) for inner, v in value.items()]
+        else:
+            flat.append((key, value))
+    return flat
 
 
 def _csv(report: dict[str, Any]) -> str:
@@ -109,10 +120,16 @@ def _text(report: dict[str, Any]) -> str:
             f"{flight['unsettled_vnd']:,} VND [{'ok' if flight['holds'] else 'BROKEN'}]"
         )
         lines.append(
-            f"  {adapter}: settlement moved {settle['ledger_movement_vnd']:,} VND vs statements "
-            f"{settle['statement_movement_vnd']:,} VND over {len(settle['days'])} day(s) "
-            f"[{'ok' if settle['holds'] else 'BROKEN'}]"
+            f"  {adapter}: statements moved {settle['statement_movement_vnd']:,} VND over "
+            f"{len(settle['days'])} day(s); the ledger's settlement entries for their bookings "
+            f"{settle['ledger_movement_vnd']:,} VND [{'ok' if settle['holds'] else 'BROKEN'}]"
         )
+        written_off = settle.get("written_off") or {}
+        if written_off.get("count"):
+            lines.append(
+                f"  {adapter}: {written_off['count']} write-off(s) approved, "
+                f"{written_off['amount_vnd']:,} VND to expense:writeoff"
+            )
         three = tie["three_way"]
         lines.append(
             f"  {adapter}: {three['settled_in_ledger']} settled, {three['settled_and_on_statement']} of them "

@@ -1,24 +1,33 @@
 """Reconciliation queries. No rules here; every IN list is bounded by the caller's chunk."""
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, func, select, text
+from sqlalchemy import Select, String, and_, cast, func, literal, or_, select, text
 from sqlalchemy.orm import Session, load_only
 
 from payments.disbursements.model import Batch, Payout
 from payments.disbursements.states import IN_FLIGHT_STATES
 from payments.ledger import accounts
 from payments.ledger.model import Account, Entry, Posting
-from payments.reconcile.lines import Line
-from payments.reconcile.model import LIVE, ReconException, ReconImport, ReconLine, ReconMatch
+from payments.reconcile.lines import CREDIT, DEBIT, Line
+from payments.reconcile.model import LIVE, ReconException, ReconImport, ReconLine, ReconMatch, ReconStatement
 
 LINE_FIELDS = tuple(f for f in Line.__slots__)  # type: ignore[attr-defined]
 SUGGESTION_POOL = 50
+EXPLAINING = ("settled", "confirmed", "returned")  # match outcomes whose payout entry stands for the line
+WRITE_OFF_KEY_PREFIX = "writeoff:exception:"
 
 
 def import_by_sha(session: Session, sha256: str) -> ReconImport | None:
     return session.scalar(select(ReconImport).where(ReconImport.sha256 == sha256))
+
+
+def import_of_statement(session: Session, identity: str) -> ReconImport | None:
+    """The import that holds the statement of this identity, if any."""
+    query = select(ReconImport).join(ReconStatement, ReconStatement.import_id == ReconImport.id)
+    return session.scalar(query.where(ReconStatement.identity == identity))
 
 
 def pending_imports(session: Session, adapter: str | None = None) -> list[ReconImport]:
@@ -163,38 +172,74 @@ def exception_by_fingerprint(session: Session, fingerprint: str) -> ReconExcepti
     return session.scalar(select(ReconException).where(ReconException.fingerprint == fingerprint))
 
 
-def settlement_movement(session: Session, adapter: str, first: date, last: date) -> int:
-    """Sum of the adapter's settlement postings in entries effective from `first` to `last`."""
-    query = (
-        select(func.coalesce(func.sum(Posting.amount_vnd), 0))
-        .join(Account, Account.id == Posting.account_id)
-        .join(Entry, Entry.seq == Posting.entry_seq)
-        .where(Account.code == accounts.settlement(adapter), Entry.effective_date.between(first, last))
-    )
-    return int(session.scalar(query) or 0)
+def settlement_account_id(session: Session, adapter: str) -> int | None:
+    return session.scalar(select(Account.id).where(Account.code == accounts.settlement(adapter)))
 
 
-def settlement_movement_on(session: Session, adapter: str, days: Sequence[date]) -> int:
-    """Sum of the adapter's settlement postings in entries effective on one of `days`."""
-    if not days:
+def explained_movement(session: Session, adapter: str, import_ids: Select | Sequence[int]) -> int:
+    """The adapter's settlement postings that stand for the movement lines of `import_ids`:
+    for each line matched to payouts (settled, confirmed or returned by it), their settle
+    postings (a debit line) or return postings (a credit line), whatever day they are dated;
+    and for each line written off, its write-off entry's posting."""
+    account = settlement_account_id(session, adapter)
+    if account is None:
         return 0
+    return _matched_postings(session, account, import_ids) + _written_off_lines(session, account, import_ids)
+
+
+def _matched_postings(session: Session, account: int, import_ids: Select | Sequence[int]) -> int:
+    same_sign = or_(
+        and_(ReconLine.direction == DEBIT, Posting.amount_vnd < 0),
+        and_(ReconLine.direction == CREDIT, Posting.amount_vnd > 0),
+    )
     query = (
         select(func.coalesce(func.sum(Posting.amount_vnd), 0))
-        .join(Account, Account.id == Posting.account_id)
-        .join(Entry, Entry.seq == Posting.entry_seq)
-        .where(Account.code == accounts.settlement(adapter), Entry.effective_date.in_(list(days)))
+        .select_from(ReconLine)
+        .join(ReconMatch, and_(ReconMatch.line_id == ReconLine.id, ReconMatch.outcome.in_(EXPLAINING)))
+        .join(Payout, Payout.id == ReconMatch.payout_id)
+        .join(Entry, and_(Entry.payout_ref == Payout.payout_key, Entry.payout_ref.is_not(None)))
+        .join(Posting, and_(Posting.entry_seq == Entry.seq, Posting.account_id == account))
+        .where(ReconLine.import_id.in_(import_ids), ReconLine.movement.is_(True), same_sign)
     )
     return int(session.scalar(query) or 0)
 
 
-def statement_movement(session: Session, adapter: str, first: date, last: date) -> int:
-    """Booked movement of the adapter's statements (files with balances) within the days."""
-    query = select(func.coalesce(func.sum(ReconImport.booked_vnd), 0)).where(
-        ReconImport.adapter == adapter,
-        ReconImport.opening_vnd.is_not(None),
-        and_(ReconImport.first_day >= first, ReconImport.last_day <= last),
+def _written_off_lines(session: Session, account: int, import_ids: Select | Sequence[int]) -> int:
+    query = (
+        select(func.coalesce(func.sum(Posting.amount_vnd), 0))
+        .select_from(ReconException)
+        .join(ReconLine, ReconLine.id == ReconException.line_id)
+        .join(Entry, Entry.idempotency_key == _write_off_key(ReconException.id))
+        .join(Posting, and_(Posting.entry_seq == Entry.seq, Posting.account_id == account))
+        .where(ReconLine.import_id.in_(import_ids))
     )
     return int(session.scalar(query) or 0)
+
+
+def written_off(session: Session, adapter: str) -> tuple[int, int]:
+    """(count, settlement postings) of the adapter's approved write-offs."""
+    account = settlement_account_id(session, adapter)
+    if account is None:
+        return 0, 0
+    query = (
+        select(func.count(), func.coalesce(func.sum(Posting.amount_vnd), 0))
+        .select_from(ReconException)
+        .join(Entry, Entry.idempotency_key == _write_off_key(ReconException.id))
+        .join(Posting, and_(Posting.entry_seq == Entry.seq, Posting.account_id == account))
+        .where(ReconException.adapter == adapter)
+    )
+    count, total = session.execute(query).one()
+    return int(count), int(total)
+
+
+def _write_off_key(exception_id: Any) -> Any:
+    """The ledger key of an exception's write-off (`writeoff:exception:<id>`), as SQL."""
+    return literal(WRITE_OFF_KEY_PREFIX) + cast(exception_id, String)
+
+
+def statement_ids(adapter: str) -> Select:
+    """The ids of the adapter's statements (imports with balances), as a subquery."""
+    return select(ReconImport.id).where(ReconImport.adapter == adapter, ReconImport.opening_vnd.is_not(None))
 
 
 def statement_imports(session: Session, adapter: str) -> list[ReconImport]:

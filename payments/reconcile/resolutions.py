@@ -1,6 +1,7 @@
 """Resolving an exception with an action that touches the ledger, through the same paths as
 matching: a confirmed suggestion is applied like a pass-4 match, a payout marked returned goes
-through `apply_outcome` (return entry, payable restored)."""
+through `apply_outcome` (return entry, payable restored). A proposed write-off is checked
+against its class here (`writeoffs.plan_write_off`) and posted when a second user approves."""
 
 from typing import Any
 
@@ -17,6 +18,7 @@ from payments.reconcile import repository
 from payments.reconcile.exceptions import resolve
 from payments.reconcile.model import ReconException, ReconMatch
 from payments.reconcile.processing import Chunk, Tally, apply_line
+from payments.reconcile.writeoffs import plan_write_off
 
 SUGGESTION_PASS = 4
 
@@ -34,8 +36,9 @@ def resolve_exception(
 ) -> ReconException:
     """Resolve with `action`: `confirm_suggestion` (needs `payout_id`, one the exception
     suggested or named), `mark_returned` (the exception's payout, or `payout_id`, with
-    `reason_code`, default MS03), `write_off` (pending a second finance user) or `acknowledge`.
-    Raises NotFound, Conflict (already resolved), RuleViolation (impossible for the payout)."""
+    `reason_code`, default MS03), `write_off` (pending a second finance user; refused for the
+    classes `writeoffs.REFUSED` names) or `acknowledge`. Raises NotFound, Conflict (already
+    resolved), RuleViolation (impossible for the payout, or not to be written off)."""
 
     def apply(row: ReconException) -> dict[str, Any]:
         if action == "confirm_suggestion":
@@ -44,6 +47,8 @@ def resolve_exception(
             return _mark_returned(
                 session, actor, row, payout_id or row.payout_id, code=reason_code, clock=clock
             )
+        if action == "write_off":
+            return plan_write_off(session, row).summary()
         return {}
 
     return resolve(session, actor, exception_id, action=action, reason=reason, apply=apply, clock=clock)

@@ -7,6 +7,7 @@ and nothing is posted twice (ledger keys per payout, exception fingerprints). A 
 all of it in one transaction, reports, and rolls back; only its report is kept.
 """
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,8 +22,9 @@ from payments.context import Actor
 from payments.db import serialize_writers
 from payments.errors import NotFound
 from payments.reconcile import repository
+from payments.reconcile.csv_reports import CsvMapping
 from payments.reconcile.exceptions import Problem, raise_exception
-from payments.reconcile.ingest import DuplicateFile, stage_file, stage_statement
+from payments.reconcile.ingest import DuplicateFile, DuplicateStatement, stage_file, stage_statement
 from payments.reconcile.model import ReconImport, ReconRun
 from payments.reconcile.processing import Tally, reconcile_lines
 from payments.reconcile.report import build_report
@@ -30,6 +32,7 @@ from payments.reconcile.tieouts import check_continuity
 
 CHUNK = 5_000
 LOCK = "reconcile"
+log = logging.getLogger(__name__)
 
 
 class Runner:
@@ -131,18 +134,21 @@ def import_file(
     kind: str | None = None,
     day: date | None = None,
     dry_run: bool = False,
+    csv_mappings: Mapping[str, CsvMapping] | None = None,
     actor: Actor,
     clock: Clock = utcnow,
 ) -> dict[str, Any]:
-    """Import a confirmation file and reconcile it; returns the run's report.
+    """Import a confirmation file and reconcile it; returns the run's report. `csv_mappings`
+    are the CSV column mappings configured per adapter instance.
 
-    Raises DuplicateFile for a file already imported and InvalidInput (with the line or
-    element path) for a malformed one; in both cases nothing is written, not even a run."""
+    Raises DuplicateFile for a file already imported, DuplicateStatement for a statement
+    already imported from other bytes, and InvalidInput (with the line or element path) for a
+    malformed file; in each case nothing is written, not even a run."""
     runner = Runner(session_factory, "import", actor=actor, clock=clock, dry_run=dry_run, adapter=adapter)
 
     def work(r: Runner) -> None:
         row = stage_file(r.session, adapter=adapter, data=data, file_name=file_name, kind=kind, day=day,
-                         actor=actor, clock=clock)  # fmt: skip
+                         csv_mappings=csv_mappings, actor=actor, clock=clock)  # fmt: skip
         r.checkpoint()
         r.process(row)
 
@@ -197,8 +203,10 @@ def fetch_statements(
     actor: Actor,
     clock: Clock = utcnow,
 ) -> dict[str, int]:
-    """Stage each day's statement from every adapter that offers one; skip days already in."""
-    counts = {"fetched": 0, "already_imported": 0, "unavailable": 0}
+    """Stage each day's statement from every adapter that offers one; skip days already in.
+    A day already in whose statement now reads differently is `changed`: it is not staged
+    (its money would count twice) and is logged for a person to look at."""
+    counts = {"fetched": 0, "already_imported": 0, "changed": 0, "unavailable": 0}
     for name, adapter in sorted(adapters.items()):
         if Capability.STATEMENT not in adapter.capabilities:
             continue
@@ -214,6 +222,9 @@ def fetch_statements(
                     counts["fetched"] += 1
                 except DuplicateFile:
                     counts["already_imported"] += 1
+                except DuplicateStatement as refused:
+                    counts["changed"] += 1
+                    log.warning("statement not staged: %s", refused.detail)
     return counts
 
 

@@ -1,11 +1,11 @@
 """Which reader a file needs, and the other ways news arrives: fetched statements, callbacks.
 
-`read_lines(kind, data, adapter)` yields `Line`s and `Totals` for any supported file kind;
+`read_lines(kind, data, adapter)` yields `Line`s, `Totals` and `StatementRef`s for any supported file kind;
 `detect_kind(data)` tells the kind from the first bytes (XML namespace, MT940 tag, else CSV).
 """
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -13,9 +13,9 @@ from payments.adapters.base import CallbackEvent, Statement
 from payments.adapters.iso20022.xmlsafe import message_family
 from payments.chain import canonical_json
 from payments.errors import InvalidInput
-from payments.reconcile.csv_reports import csv_lines
+from payments.reconcile.csv_reports import CsvMapping, csv_lines
 from payments.reconcile.iso_readers import camt_lines, pain002_lines
-from payments.reconcile.lines import Line, Totals, movement_status
+from payments.reconcile.lines import Line, StatementRef, Totals, movement_status
 from payments.reconcile.mt940 import mt940_lines
 
 FILE_KINDS = ("camt.053", "camt.054", "pain.002", "mt940", "csv")
@@ -45,10 +45,15 @@ def _kind_of(head: bytes, data: bytes | Path) -> str:
 
 
 def read_lines(
-    kind: str, data: bytes | Path, adapter: str, day: date | None = None
-) -> Iterator[Line | Totals]:
+    kind: str,
+    data: bytes | Path,
+    adapter: str,
+    day: date | None = None,
+    csv_mappings: Mapping[str, CsvMapping] | None = None,
+) -> Iterator[Line | Totals | StatementRef]:
     """Lines of a file of `kind`; raises InvalidInput (MalformedMessage, MalformedMT940,
-    MalformedCsv) naming the element path or line of the first problem."""
+    MalformedCsv) naming the element path or line of the first problem. `csv_mappings` are
+    the configured CSV mappings by adapter instance."""
     if kind in ("camt.053", "camt.054"):
         return camt_lines(data)
     if kind == "pain.002":
@@ -57,7 +62,7 @@ def read_lines(
     if kind == "mt940":
         return mt940_lines(text)
     if kind == "csv":
-        return csv_lines(text, adapter, day=day)
+        return csv_lines(text, adapter, day=day, mappings=csv_mappings)
     raise InvalidInput(f"unknown file kind {kind!r}; one of {', '.join(FILE_KINDS)}")
 
 
@@ -68,8 +73,11 @@ def _text(data: bytes) -> str:
         raise InvalidInput(f"the file is not UTF-8 text (byte {exc.start})") from exc
 
 
-def statement_lines(statement: Statement) -> Iterator[Line | Totals]:
-    """A statement an adapter fetched (`fetch_statement`), in the same shape as a file."""
+def statement_lines(statement: Statement, adapter: str) -> Iterator[Line | Totals | StatementRef]:
+    """A statement an adapter fetched (`fetch_statement`), in the same shape as a file: one
+    statement per adapter, account and day."""
+    account = statement.account_id[:60]
+    yield StatementRef("statement", account, f"{adapter} {statement.day.isoformat()}")
     yield Totals(
         statement.account_id[:60],
         statement.day,

@@ -1,13 +1,19 @@
 """Tie-outs: every đồng the ledger holds in flight or settled, against what explains it.
 
 - `in_flight:<adapter>` (a credit balance) must equal the adapter's payouts still in flight.
-- `settlement:<adapter>` over the days its statements cover must equal their booked movement
-  (a payout is a debit on the statement and a credit on the settlement account; a return
-  is the reverse, so the two signed sums are equal).
+- `settlement:<adapter>` must explain the adapter's statements: their booked movement equals
+  the settlement postings of the payouts their lines booked (a payout is a debit on the
+  statement and a credit on the settlement account; a return is the reverse, so the two
+  signed sums are equal), plus the write-offs approved for lines nothing else explains.
+  Compared booking by booking, not day by day: a provider that reports SETTLED when a payout
+  is sent has it dated the dispatch day in the ledger (entries are never re-dated), while the
+  bank books it on its own booking day, often the next; a comparison by day would call that
+  a break twice, once on each day.
 - Three-way: settled payouts (ledger, from the adapter's confirmation) that a statement also
-  booked, and statement bookings no payout explains (open unmatched exceptions).
-Statement continuity checks (opening + entries = closing, ledger = statement for the days
-of one file) raise BALANCE_BREAK exceptions.
+  booked, those no statement has booked yet (timing, shown, not a break), and statement
+  bookings no payout explains (open unmatched exceptions).
+Statement checks on each file (opening + entries = closing; the ledger explains its movement)
+raise BALANCE_BREAK exceptions.
 """
 
 from datetime import date, timedelta
@@ -37,8 +43,9 @@ def adapter_tie_out(session: Session, adapter: str) -> dict[str, Any]:
     count, unsettled = repository.unsettled_total(session, adapter)
     statements = repository.statement_imports(session, adapter)
     days = sorted(_covered_days(statements))
-    ledger_days = repository.settlement_movement_on(session, adapter, days)
+    explained = repository.explained_movement(session, adapter, repository.statement_ids(adapter))
     booked = sum(s.booked_vnd for s in statements)
+    written_off, written_off_vnd = repository.written_off(session, adapter)
     return {
         "in_flight": {
             "ledger_vnd": -in_flight,
@@ -50,9 +57,11 @@ def adapter_tie_out(session: Session, adapter: str) -> dict[str, Any]:
             "ledger_balance_vnd": settlement,
             "statements": len(statements),
             "days": [day.isoformat() for day in days],
-            "ledger_movement_vnd": ledger_days,
+            "ledger_movement_vnd": explained,
             "statement_movement_vnd": booked,
-            "holds": ledger_days == booked,
+            "unexplained_vnd": booked - explained,
+            "written_off": {"count": written_off, "amount_vnd": -written_off_vnd},  # + is a loss
+            "holds": explained == booked,
         },
         "three_way": repository.three_way(session, adapter),
     }
@@ -81,14 +90,15 @@ def check_continuity(session: Session, row: ReconImport, *, actor: Actor, clock:
             f"!= closing {row.closing_vnd} (off by {gap} VND)"
         )
         breaks.append(_break(session, row, "continuity", detail, gap, actor=actor, clock=clock))
-    ledger = repository.settlement_movement(session, row.adapter, row.first_day, row.last_day)
-    statement = repository.statement_movement(session, row.adapter, row.first_day, row.last_day)
-    if ledger != statement:
+    ledger = repository.explained_movement(session, row.adapter, [row.id])
+    if ledger != row.booked_vnd:
         detail = (
-            f"{row.file_name}: statements for {row.first_day}..{row.last_day} move {statement} VND, "
-            f"the ledger's {accounts.settlement(row.adapter)} moves {ledger} VND"
+            f"{row.file_name}: the statement for {row.first_day}..{row.last_day} moves {row.booked_vnd} VND; "
+            f"the ledger's {accounts.settlement(row.adapter)} entries for the payouts it booked come to "
+            f"{ledger} VND ({row.booked_vnd - ledger} VND unexplained)"
         )
-        breaks.append(_break(session, row, "ledger", detail, statement - ledger, actor=actor, clock=clock))
+        gap = row.booked_vnd - ledger
+        breaks.append(_break(session, row, "ledger", detail, gap, actor=actor, clock=clock))
     return [b for b in breaks if b]
 
 

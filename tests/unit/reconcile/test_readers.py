@@ -6,7 +6,7 @@ import pytest
 
 from payments.errors import InvalidInput
 from payments.reconcile.csv_reports import MalformedCsv, csv_lines
-from payments.reconcile.lines import Line, Totals
+from payments.reconcile.lines import Line, StatementRef, Totals
 from payments.reconcile.mt940 import MalformedMT940, mt940_lines
 from payments.reconcile.sources import detect_kind, read_lines
 from tests.unit.adapters.iso20022.samples import CAMT053, CAMT054_RETURN, PAIN002
@@ -27,7 +27,7 @@ MT940 = """{1:F01VCBVVNVXAXXX0000000000}{2:O940}{4:
 
 def test_mt940_reads_entries_with_the_whole_key_from_the_narrative_and_balances():
     items = list(mt940_lines(MT940))
-    first, second, totals = items
+    first, second, named, totals = items
     assert isinstance(first, Line)
     assert first.end_to_end_id == "2408-00012345-01-BTXH"
     assert (first.direction, first.amount_vnd, first.booking_date) == ("DBIT", 750_000, date(2024, 8, 21))
@@ -35,6 +35,18 @@ def test_mt940_reads_entries_with_the_whole_key_from_the_narrative_and_balances(
     assert first.line_no == 6
     assert (second.direction, second.status, second.reason) == ("CRDT", "returned", "AC04")
     assert totals == Totals("0071000123456", date(2024, 8, 21), date(2024, 8, 21), 1_000_000, 750_000)
+    assert named == StatementRef("mt940", "0071000123456", ":28C:00235/001", "2024-08-21..2024-08-21")
+
+
+def test_a_statement_sent_again_under_a_new_reference_keeps_its_identity():
+    """Banks give a resent MT940 a new :20:; its account, :28C: number and days stay."""
+    resent = MT940.replace(":20:STMT240821", ":20:RESEND0001")
+    named = [i for i in mt940_lines(resent) if isinstance(i, StatementRef)]
+    assert [n.identity for n in named] == [
+        i.identity for i in mt940_lines(MT940) if isinstance(i, StatementRef)
+    ]
+    next_one = MT940.replace(":28C:00235/001", ":28C:00236/001")
+    assert [i for i in mt940_lines(next_one) if isinstance(i, StatementRef)] != named
 
 
 @pytest.mark.parametrize(
@@ -85,7 +97,9 @@ def test_camt_entries_and_batch_splits_become_lines_and_balances_totals():
 
 
 def test_a_camt054_return_is_a_credit_with_its_reason():
-    (line,) = read_lines("camt.054", CAMT054_RETURN, "bank")
+    named, line = read_lines("camt.054", CAMT054_RETURN, "bank")
+    assert isinstance(named, StatementRef)
+    assert named.kind == "camt.054"
     assert (line.status, line.direction, line.reason) == ("returned", "CRDT", "AC04")
 
 
