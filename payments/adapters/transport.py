@@ -13,10 +13,18 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from payments.adapters.base import AdapterConfigError, AdapterProtocolError
+from payments.adapters.base import (
+    AdapterConfigError,
+    AdapterProtocolError,
+    CallbackRejected,
+    PayoutStatus,
+    SendResult,
+)
+from payments.adapters.settings import InstanceSettings
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +64,16 @@ class Transport:
         self._connect_timeout, self._read_timeout = connect_timeout, read_timeout
         self._retries = connect_retries
         self._ssl = ssl_context or ssl.create_default_context()
+
+    @classmethod
+    def from_settings(cls, s: InstanceSettings) -> "Transport":
+        """From an instance's `base_url` and optional `connect_timeout`, `read_timeout`, `connect_retries`."""
+        return cls(
+            s.text("base_url"),
+            connect_timeout=s.number("connect_timeout", 5.0),
+            read_timeout=s.number("read_timeout", 30.0),
+            connect_retries=s.integer("connect_retries", 2),
+        )
 
     def exchange(self, method: str, path: str, headers: Mapping[str, str], body: bytes = b"") -> Reply:
         """One request and its answer. Raises NothingSent after the connect retries, NoAnswer
@@ -109,3 +127,21 @@ def json_object(reply: Reply, adapter: str, what: str, *, refused: str) -> dict[
     if not isinstance(payload, dict):
         raise AdapterProtocolError(f"{adapter}: {what} is not a JSON object")
     return payload
+
+
+def json_body(payload: Any) -> bytes:
+    """A request or response body: compact UTF-8 JSON (what the providers' signatures cover)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def unknown(payout_key: str, why: str) -> SendResult:
+    """The answer for a payout whose fate only a status query can tell."""
+    return SendResult(payout_key=payout_key, status=PayoutStatus.UNKNOWN, reason_text=why)
+
+
+def unix_time(stamp: str) -> datetime:
+    """A callback's timestamp header (Unix seconds); CallbackRejected when it is not one."""
+    try:
+        return datetime.fromtimestamp(int(stamp), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise CallbackRejected("callback timestamp is not Unix seconds") from None

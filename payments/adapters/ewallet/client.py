@@ -28,7 +28,6 @@ from payments.adapters.base import (
     NameLookupResult,
     NonceStore,
     PayoutInstruction,
-    PayoutStatus,
     SendResult,
     Statement,
     StatusResult,
@@ -36,7 +35,16 @@ from payments.adapters.base import (
 )
 from payments.adapters.ewallet import mapping, signing
 from payments.adapters.settings import InstanceSettings
-from payments.adapters.transport import NoAnswer, NothingSent, Reply, Transport, json_object
+from payments.adapters.transport import (
+    NoAnswer,
+    NothingSent,
+    Reply,
+    Transport,
+    json_body,
+    json_object,
+    unix_time,
+    unknown,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +102,7 @@ class EwalletAdapter:
                 if not results:
                     raise AdapterUnavailable(f"{self.name}: {exc}") from exc
                 rest = chunk[len(results) :]
-                return results + [_unknown(p.payout_key, "not sent: wallet unreachable") for p in rest]
+                return results + [unknown(p.payout_key, "not sent: wallet unreachable") for p in rest]
         return results
 
     def status(self, payout_key: str) -> StatusResult:
@@ -127,7 +135,7 @@ class EwalletAdapter:
             self._callback_secret, signing.callback_message(stamp, nonce, body), h.get("x-signature", "")
         ):
             raise CallbackRejected(f"{self.name}: callback signature does not verify")
-        sent_at = _parse_stamp(stamp)
+        sent_at = unix_time(stamp)
         if abs(self._clock() - sent_at) > self._window:
             raise CallbackRejected(f"{self.name}: callback timestamp outside the window")
         if not nonce or not self._nonces.claim(nonce, sent_at + 2 * self._window):
@@ -144,7 +152,7 @@ class EwalletAdapter:
         if len({p.payout_key for p in chunk}) != len(chunk):
             raise ValueError("payout keys in a chunk must be unique")
         try:
-            return [_dumps(mapping.disbursement_to_wire(p)) for p in chunk]
+            return [json_body(mapping.disbursement_to_wire(p)) for p in chunk]
         except TypeError as exc:
             raise AdapterUnsupported(f"{self.name}: {exc}") from None
 
@@ -153,10 +161,10 @@ class EwalletAdapter:
             reply = self._exchange("POST", "/v2/disbursements", body)
         except NoAnswer as exc:
             log.warning("%s: no answer for payout %s (%s): in doubt", self.name, payout.payout_key, exc)
-            return _unknown(payout.payout_key, "no answer from the wallet")
+            return unknown(payout.payout_key, "no answer from the wallet")
         if reply.status >= 500 or reply.status == 409:
             # 409: the order id was used for a different payout; the first may have been paid.
-            return _unknown(payout.payout_key, f"wallet answered HTTP {reply.status}")
+            return unknown(payout.payout_key, f"wallet answered HTTP {reply.status}")
         return mapping.send_result_from_wire(self._json(reply, "disbursement answer"))
 
     def _exchange(self, method: str, path: str, body: bytes) -> Reply:
@@ -191,7 +199,7 @@ class EwalletAdapter:
         return self._json(self._read_reply(method, path, what, body), what)
 
     def _read_reply(self, method: str, path: str, what: str, body: Any = None) -> Reply:
-        data = b"" if body is None else _dumps(body)
+        data = b"" if body is None else json_body(body)
         problem = "no attempt"
         for attempt in range(self._read_retries + 1):
             try:
@@ -208,33 +216,13 @@ class EwalletAdapter:
         raise AdapterUnavailable(f"{self.name}: {what} failed: {problem}")
 
 
-def _parse_stamp(stamp: str) -> datetime:
-    try:
-        return datetime.fromtimestamp(int(stamp), UTC)
-    except (ValueError, OverflowError, OSError):
-        raise CallbackRejected("callback timestamp is not Unix seconds") from None
-
-
-def _dumps(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _unknown(key: str, why: str) -> SendResult:
-    return SendResult(payout_key=key, status=PayoutStatus.UNKNOWN, reason_text=why)
-
-
 def create(name: str, settings: Mapping[str, Any], services: AdapterServices) -> EwalletAdapter:
     """The `ewallet` entry point: settings `base_url`, `partner_code`, `secret`; optional
     `callback_secret` (defaults to `secret`), `callback_window` (seconds), `connect_timeout`,
     `read_timeout`, `connect_retries`, `read_retries`."""
     s = InstanceSettings(name, settings)
     secret = s.text("secret")
-    transport = Transport(
-        s.text("base_url"),
-        connect_timeout=s.number("connect_timeout", 5.0),
-        read_timeout=s.number("read_timeout", 30.0),
-        connect_retries=s.integer("connect_retries", 2),
-    )
+    transport = Transport.from_settings(s)
     return EwalletAdapter(
         name,
         transport=transport,

@@ -38,7 +38,16 @@ from payments.adapters.base import (
 )
 from payments.adapters.ewallet import signing
 from payments.adapters.settings import InstanceSettings
-from payments.adapters.transport import NoAnswer, NothingSent, Reply, Transport, json_object
+from payments.adapters.transport import (
+    NoAnswer,
+    NothingSent,
+    Reply,
+    Transport,
+    json_body,
+    json_object,
+    unix_time,
+    unknown,
+)
 from payments.adapters.vnpost import mapping
 
 log = logging.getLogger(__name__)
@@ -98,7 +107,7 @@ class VnpostAdapter:
                 if not results:
                     raise AdapterUnavailable(f"{self.name}: {exc}") from exc
                 rest = chunk[len(results) :]
-                return results + [_unknown(p.payout_key, "not sent: post office unreachable") for p in rest]
+                return results + [unknown(p.payout_key, "not sent: post office unreachable") for p in rest]
         return results
 
     def status(self, payout_key: str) -> StatusResult:
@@ -126,7 +135,7 @@ class VnpostAdapter:
             self._callback_secret, signing.callback_message(stamp, nonce, body), h.get("x-signature", "")
         ):
             raise CallbackRejected(f"{self.name}: callback signature does not verify")
-        sent_at = _parse_stamp(stamp)
+        sent_at = unix_time(stamp)
         if abs(self._clock() - sent_at) > self._window:
             raise CallbackRejected(f"{self.name}: callback timestamp outside the window")
         if not nonce or not self._nonces.claim(nonce, sent_at + 2 * self._window):
@@ -145,7 +154,7 @@ class VnpostAdapter:
         if len({p.payout_key for p in chunk}) != len(chunk):
             raise ValueError("payout keys in a chunk must be unique")
         try:
-            return [_dumps(mapping.order_to_wire(p)) for p in chunk]
+            return [json_body(mapping.order_to_wire(p)) for p in chunk]
         except TypeError as exc:
             raise AdapterUnsupported(f"{self.name}: {exc}") from None
 
@@ -154,10 +163,10 @@ class VnpostAdapter:
             reply = self._exchange("POST", ORDERS, body)
         except NoAnswer as exc:
             log.warning("%s: no answer for payout %s (%s): in doubt", self.name, payout.payout_key, exc)
-            return _unknown(payout.payout_key, "no answer from the post office")
+            return unknown(payout.payout_key, "no answer from the post office")
         if reply.status >= 500 or reply.status == 409:
             # 409: the order reference was used for a different order; the first may be paid out.
-            return _unknown(payout.payout_key, f"post office answered HTTP {reply.status}")
+            return unknown(payout.payout_key, f"post office answered HTTP {reply.status}")
         result = mapping.send_result_from_wire(self._json(reply, "cash order answer"))
         if result.payout_key != payout.payout_key:
             raise AdapterProtocolError(f"{self.name}: the answer is about another order")
@@ -217,33 +226,13 @@ class VnpostAdapter:
         raise AdapterUnavailable(f"{self.name}: {what} failed: {problem}")
 
 
-def _parse_stamp(stamp: str) -> datetime:
-    try:
-        return datetime.fromtimestamp(int(stamp), UTC)
-    except (ValueError, OverflowError, OSError):
-        raise CallbackRejected("callback timestamp is not Unix seconds") from None
-
-
-def _dumps(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _unknown(key: str, why: str) -> SendResult:
-    return SendResult(payout_key=key, status=PayoutStatus.UNKNOWN, reason_text=why)
-
-
 def create(name: str, settings: Mapping[str, Any], services: AdapterServices) -> VnpostAdapter:
     """The `vnpost` entry point: settings `base_url`, `client_id`, `secret`; optional
     `callback_secret` (defaults to `secret`), `callback_window` (seconds), `connect_timeout`,
     `read_timeout`, `connect_retries`, `read_retries`."""
     s = InstanceSettings(name, settings)
     secret = s.text("secret")
-    transport = Transport(
-        s.text("base_url"),
-        connect_timeout=s.number("connect_timeout", 5.0),
-        read_timeout=s.number("read_timeout", 30.0),
-        connect_retries=s.integer("connect_retries", 2),
-    )
+    transport = Transport.from_settings(s)
     return VnpostAdapter(
         name,
         transport=transport,
