@@ -4,9 +4,11 @@ Amounts are whole đồng written the Vietnamese way, `1.878.000 ₫`, in both l
 are stored in UTC and shown in Vietnam's time (UTC+7 all year, no daylight saving).
 """
 
+import re
 from datetime import date, datetime, timedelta, timezone
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")  # as the API's schemas accept a period
 
 
 def vnd(amount: int | None) -> str:
@@ -36,6 +38,11 @@ def local_date(day: date | None) -> str:
 def current_period(now: datetime) -> str:
     """The month under way in Vietnam as 'YYYY-MM'."""
     return now.astimezone(VIETNAM).strftime("%Y-%m")
+
+
+def is_period(text: str) -> bool:
+    """'2025-07' is a period; '2025-7', '2025-13' and '' are not."""
+    return bool(MONTH.match(text))
 
 
 def short_hash(value: str | None, length: int = 12) -> str:

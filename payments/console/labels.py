@@ -23,6 +23,9 @@ LABELS = {
     "rejected": _l("rejected"),
     "returned": _l("returned"),
     "in_doubt": _l("in doubt"),
+    # what a provider said when a batch was dispatched
+    "unknown": _l("no clear answer (in doubt)"),
+    "not_found": _l("not received by the provider"),
     # ledger entry kinds
     "accrual": _l("accrual"),
     "arrears": _l("arrears"),
@@ -46,6 +49,7 @@ LABELS = {
     "no_instrument": _l("no payment instrument"),
     "shared_account": _l("account shared with other beneficiaries"),
     "holder_name_mismatch": _l("account holder is someone else"),
+    "suspended": _l("every enrolment is suspended"),
     # reconciliation exception classes, states and resolutions
     "UNMATCHED_CONFIRMATION": _l("confirmation matching no payout"),
     "UNCONFIRMED_PAYOUT": _l("payout never confirmed"),
@@ -61,6 +65,12 @@ LABELS = {
     "mark_returned": _l("mark the payout returned"),
     "write_off": _l("write off (a second finance user approves)"),
     "acknowledge": _l("acknowledge: nothing to change"),
+    # what a reconciliation run did with each line (a run's report)
+    "noted": _l("noted, nothing to change"),
+    "confirmed": _l("confirmed again"),
+    "duplicate": _l("booked twice"),
+    "conflict": _l("conflicts with the payout's state"),
+    "exception": _l("left for a person: an exception"),
     "running": _l("running"),
     "finished": _l("finished"),
     "failed": _l("failed"),
@@ -106,6 +116,7 @@ EVERYONE = frozenset(Role)
 BOOKS = frozenset({Role.AUDITOR, Role.FINANCE, Role.ADMIN})
 AUDIT = frozenset({Role.AUDITOR, Role.ADMIN})
 RECONCILERS = frozenset({Role.FINANCE, Role.AUDITOR})
+ADMINS = frozenset({Role.ADMIN})
 
 NAVIGATION = [
     NavItem("console.dashboard", _l("Dashboard"), EVERYONE),
@@ -114,6 +125,7 @@ NAVIGATION = [
     NavItem("console.reconciliation", _l("Reconciliation"), RECONCILERS),
     NavItem("console.ledger", _l("Ledger"), BOOKS),
     NavItem("console.audit", _l("Audit log"), AUDIT),
+    NavItem("console.users", _l("Users"), ADMINS),
 ]
 
 

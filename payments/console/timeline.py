@@ -83,7 +83,7 @@ def _decisions(session: Session, beneficiary_id: int) -> list[Event]:
         .join(Enrolment, Enrolment.id == EnrolmentVersion.enrolment_id)
         .where(Enrolment.beneficiary_id == beneficiary_id)
         .order_by(EnrolmentVersion.id)
-    ).tuples()
+    ).all()
     return [Event(_at(v.decision_date), "decision", _decision_facts(v, programme)) for v, programme in rows]
 
 
@@ -117,7 +117,7 @@ def _payouts(session: Session, beneficiary_id: int) -> list[tuple[Payout, Batch]
         .where(Payout.beneficiary_id == beneficiary_id)
         .order_by(Payout.id)
     )
-    return list(session.execute(query).tuples())
+    return [(payout, batch) for payout, batch in session.execute(query)]
 
 
 def _payout_events(session: Session, payout: Payout, batch: Batch) -> list[Event]:
@@ -154,7 +154,7 @@ def _confirmations(session: Session, payout: Payout, facts: dict[str, Any]) -> l
         .join(ReconImport, ReconImport.id == ReconLine.import_id)
         .where(ReconMatch.payout_id == payout.id)
         .order_by(ReconMatch.id)
-    ).tuples()
+    ).all()
     return [
         Event(match.created_at, "confirmation", {**facts, **_matched(match, line, source)})
         for match, line, source in rows

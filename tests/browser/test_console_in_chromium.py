@@ -103,3 +103,19 @@ def test_the_console_switches_to_english_and_keeps_amounts_vietnamese(page, live
     assert page.locator("#batch-total").inner_text().strip() == "1.500.000 ₫"
     assert "By channel" in page.content()
     shoot(page, "07-english")
+
+
+def test_a_finance_user_uploads_a_file_that_is_not_a_statement_and_is_told_so(page, live_console):
+    sign_in(page, live_console, "finance")
+    page.goto(f"{live_console.url}/console/reconciliation")
+    page.locator("#import-link").click()
+    page.get_by_label("Tệp", exact=True).set_input_files(
+        {"name": "ghi-chu.txt", "mimeType": "text/plain", "buffer": "chỉ là ghi chú".encode()}
+    )
+    page.get_by_label("Chạy thử: báo cáo kết quả dự kiến, không giữ lại gì").check()
+    page.locator("#import-file").click()
+    refusal = page.locator(".flash.error")
+    refusal.wait_for()
+    assert "Tệp không được nhập và không có gì được ghi" in refusal.inner_text()
+    assert "neither ISO 20022 XML, MT940 nor a CSV report" in refusal.inner_text()
+    shoot(page, "11-finance-import-refused")

@@ -114,3 +114,12 @@ def test_english_is_one_click_away_and_vietnamese_is_the_default(signed_in, draf
     assert "By channel" in english
     assert "1.500.000 ₫" in english
     assert '<html lang="en">' in english
+
+
+def test_the_bare_address_leads_to_the_console_and_health_stays_where_it_is(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/console/")
+    assert client.get(response.headers["Location"]).headers["Location"].startswith("/console/login")
+    assert client.get("/health").status_code == 200
+    assert client.get("/api/v1/batches").status_code == 401

@@ -6,6 +6,9 @@ from payments.console.views import (  # noqa: F401
     batches,
     beneficiaries,
     dashboard,
+    imports,
     ledger,
+    periods,
     reconciliation,
+    users,
 )

@@ -1,6 +1,7 @@
 """Batches: the list, one batch with its totals, holds, payouts and approvals; submit,
-approve (bound to the manifest hash the page showed), reject, and retry a dispatched batch's
-failed payouts in a follow-up batch."""
+approve (bound to the manifest hash the page showed), reject, cancel with a reason, dispatch an
+approved batch now, and retry a dispatched batch's failed payouts in a follow-up batch. Each
+action admits the roles its API route admits and shows the service's refusal on the page."""
 
 from typing import Any
 
@@ -12,10 +13,12 @@ from werkzeug.wrappers import Response
 from payments.api.session import db_session, unit_of_work
 from payments.console import guard, names
 from payments.console.blueprint import bp
+from payments.console.formatting import count, is_period
 from payments.console.i18n import current_language
-from payments.console.labels import READERS
+from payments.console.labels import READERS, label
 from payments.disbursements import approval, repository
 from payments.disbursements.building import routing_for
+from payments.disbursements.dispatch import DispatchResult, dispatcher_for
 from payments.disbursements.model import Payout
 from payments.disbursements.retry import build_retry_batch
 from payments.disbursements.states import BatchState, PayoutState
@@ -27,6 +30,7 @@ PAGE = 50
 PAYOUTS_SHOWN = 100
 TOTAL_COLUMNS = ("commune_code", "category_code", "channel")
 FAILED = (PayoutState.REJECTED, PayoutState.RETURNED)
+CANCEL_REASON_MAX = 300  # as the API's ReasonSchema
 
 
 @bp.get("/batches")
@@ -38,7 +42,8 @@ def batches() -> str:
     before = request.args.get("before", type=int)
     found = repository.batches_page(db_session(), period=period, state=state, before_id=before, limit=PAGE)
     more = found[-1].id if len(found) == PAGE else None
-    context = {"batches": found, "period": period or "", "state": state or "", "more": more}
+    context = {"batches": found, "period": period or "", "state": state or "", "more": more,
+               "period_page": is_period(period or "")}  # fmt: skip
     return render_template("console/batches.html", states=list(BatchState), **context)
 
 
@@ -73,6 +78,50 @@ def approve(batch_id: int) -> Response:
 def reject(batch_id: int) -> Response:
     comment = request.form.get("comment", "").strip()[:2000]
     return _decide(batch_id, _("Batch rejected."), "reject_batch", comment=comment)
+
+
+@bp.post("/batches/<int:batch_id>/cancel")
+@guard.requires(Role.OFFICER)
+def cancel(batch_id: int) -> Response:
+    """Cancel a batch not yet dispatching; its people are payable again in the next build."""
+    reason = request.form.get("reason", "").strip()
+    if not reason or len(reason) > CANCEL_REASON_MAX:
+        flash(_("Say why the batch is cancelled, in at most %(n)s characters.", n=CANCEL_REASON_MAX), "error")
+        return redirect(url_for("console.batch", batch_id=batch_id))
+    done = _("Batch cancelled: its people are payable again in the next build.")
+    return _decide(batch_id, done, "cancel_batch", reason=reason)
+
+
+@bp.post("/batches/<int:batch_id>/dispatch")
+@guard.requires(Role.OFFICER)
+def dispatch(batch_id: int) -> Response:
+    """Send an approved batch now, as the scheduler would; safe to press again after a stop.
+    The dispatcher works in its own transactions, a chunk at a time."""
+    runtime = current_app.extensions["payments"]
+    db_session().rollback()  # end the sign-in read: no transaction idles open while we send
+    try:
+        dispatcher = dispatcher_for(runtime.session_factory, runtime.adapters, runtime.settings, batch_id)
+        result = dispatcher.dispatch(batch_id)
+    except PaymentsError as error:
+        flash(error.detail, "error")
+    else:
+        _flash_dispatched(result)
+    return redirect(url_for("console.batch", batch_id=batch_id))
+
+
+def _flash_dispatched(result: DispatchResult) -> None:
+    outcomes = ", ".join(f"{label(name)} {count(n)}" for name, n in sorted(result.outcomes.items()))
+    flash(
+        _("%(sent)s payouts sent (%(outcomes)s); the batch is now %(state)s.",
+          sent=count(result.sent), outcomes=outcomes or "—", state=label(result.state)),
+        "ok",
+    )  # fmt: skip
+    if result.stopped_because:
+        flash(
+            _("Dispatch stopped: %(why)s. Nothing is sent twice: press Dispatch again later.",
+              why=result.stopped_because),
+            "error",
+        )  # fmt: skip
 
 
 @bp.post("/batches/<int:batch_id>/retry")

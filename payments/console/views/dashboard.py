@@ -1,22 +1,18 @@
 """The dashboard: the period's money at each stage, and what waits for the signed-in user."""
 
-import re
-
 from flask import render_template, request
 
 from payments.api.session import db_session
 from payments.clock import utcnow
 from payments.console import figures, guard
 from payments.console.blueprint import bp
-from payments.console.formatting import current_period
+from payments.console.formatting import current_period, is_period
 from payments.security.roles import Role
-
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def chosen_period() -> str:
     asked = request.args.get("period", "")
-    return asked if MONTH.match(asked) else current_period(utcnow())
+    return asked if is_period(asked) else current_period(utcnow())
 
 
 @bp.get("/")

@@ -1,5 +1,6 @@
 """Reconciliation for finance staff (auditors read): runs and their reports, tie-outs, the
-exceptions queue, and resolving an exception (or approving another user's write-off)."""
+exceptions queue, assigning an exception to a finance user, and resolving one (or approving
+another user's write-off). Importing a file is in `imports`."""
 
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from payments.api.session import db_session, unit_of_work
-from payments.console import guard
+from payments.console import guard, names
 from payments.console.blueprint import bp
 from payments.errors import PaymentsError
 from payments.reconcile import exceptions, report, runs
@@ -66,8 +67,25 @@ def exception_detail(exception_id: int) -> str:
     session = db_session()
     row = exceptions.get_exception(session, exception_id)
     offered = [c for key in ("suggestions", "candidates") for c in row.data.get(key, [])]
-    context = {"row": row, "history": exceptions.history(session, exception_id), "offered": offered}
+    context = {
+        "row": row,
+        "history": exceptions.history(session, exception_id),
+        "offered": offered,
+        "finance_users": names.active_usernames_with(session, Role.FINANCE),
+    }
     return render_template("console/exception.html", actions=exceptions.ACTIONS, **context)
+
+
+@bp.post("/reconciliation/exceptions/<int:exception_id>/assign")
+@guard.requires(Role.FINANCE)
+def assign(exception_id: int) -> Response:
+    """Give the exception to a finance user (the API's /assign); the page offers only active ones."""
+    assignee = request.form.get("assignee", "").strip()
+    if assignee not in names.active_usernames_with(db_session(), Role.FINANCE):
+        flash(_("Choose an active finance user from the list."), "error")
+        return redirect(url_for("console.exception_detail", exception_id=exception_id))
+    done = _("The exception is assigned to %(who)s.", who=assignee)
+    return _act(exception_id, done, exceptions.assign, assignee=assignee)
 
 
 @bp.post("/reconciliation/exceptions/<int:exception_id>/resolve")

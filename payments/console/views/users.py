@@ -1,0 +1,97 @@
+"""Users for administrators: who holds which roles and API tokens; create a user with roles
+(and its first API token, shown once, as the API's POST /users does); revoke a token.
+
+Only what `payments.security.services` offers: there is no service to deactivate a user or to
+change roles, so the console offers neither. A console password is set with
+`payments users password NAME`.
+"""
+
+import re
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from payments.api.session import db_session, unit_of_work
+from payments.clock import utcnow
+from payments.console import guard
+from payments.console.blueprint import bp
+from payments.errors import PaymentsError
+from payments.security import services
+from payments.security.model import ApiToken, User
+from payments.security.roles import Role
+
+USERNAME = re.compile(r"^[a-z0-9._-]{2,64}$")  # as the API's UserCreateSchema
+DISPLAY_NAME_MAX = 200
+
+
+@bp.get("/users")
+@guard.requires(Role.ADMIN)
+def users() -> str:
+    return render_template("console/users.html", **_listing())
+
+
+@bp.post("/users")
+@guard.requires(Role.ADMIN)
+def create_user() -> Response | tuple[str, int]:
+    """Create the user and issue its first token; the token is shown on this answer only (never
+    in a flash message, which travels in the session cookie)."""
+    form = request.form
+    username, display_name = form.get("username", "").strip(), form.get("display_name", "").strip()
+    problem = _problem(username, display_name)
+    if problem is not None:
+        flash(problem, "error")
+        return redirect(url_for("console.users"))
+    ttl_days = current_app.extensions["payments"].settings.token_ttl_days
+    try:
+        with unit_of_work() as session:
+            actor = guard.console_actor()
+            user = services.create_user(
+                session, actor, username, form.getlist("roles"), display_name=display_name or None
+            )
+            issued = services.issue_token(session, actor, user, ttl_days=ttl_days)
+    except PaymentsError as error:
+        flash(error.detail, "error")
+        return redirect(url_for("console.users"))
+    return render_template("console/users.html", created=username, issued=issued, **_listing()), 201
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@guard.requires(Role.ADMIN)
+def revoke_token(token_id: int) -> Response:
+    """Revoke an API token at once; revoking twice is harmless (as the API)."""
+    try:
+        with unit_of_work() as session:
+            token = services.revoke_token(session, guard.console_actor(), token_id)
+            owner, prefix = token.user.username, token.prefix
+    except PaymentsError as error:
+        flash(error.detail, "error")
+    else:
+        flash(_("Token %(prefix)s… of %(user)s is revoked.", prefix=prefix, user=owner), "ok")
+    return redirect(url_for("console.users"))
+
+
+def _problem(username: str, display_name: str) -> str | None:
+    """The API schema's checks on the form; the roles are checked by the service itself."""
+    if not USERNAME.match(username):
+        return _("A username is 2 to 64 characters: lower-case letters, digits, dot, dash, underscore.")
+    if len(display_name) > DISPLAY_NAME_MAX:
+        return _("A display name has at most %(n)s characters.", n=DISPLAY_NAME_MAX)
+    return None
+
+
+def _listing() -> dict[str, Any]:
+    """Every user with their roles, and the tokens still usable (to revoke), by owner."""
+    session = db_session()
+    people = list(session.scalars(select(User).order_by(User.username)))
+    live = session.scalars(
+        select(ApiToken)
+        .where(ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow())
+        .order_by(ApiToken.user_id, ApiToken.id)
+    )
+    tokens: dict[int, list[ApiToken]] = {}
+    for token in live:
+        tokens.setdefault(token.user_id, []).append(token)
+    return {"users": people, "tokens": tokens, "roles": list(Role)}
