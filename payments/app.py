@@ -99,6 +99,7 @@ def create_app(
         SESSION_COOKIE_SECURE=settings.is_production,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,  # werkzeug answers 413 beyond it
     )
     factory = session_factory or make_session_factory(engine)
     adapters, mappings = build_adapters(settings, factory), configured_mappings(adapter_instances(settings))

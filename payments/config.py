@@ -57,6 +57,7 @@ class Settings:
     unclaimed_cash_months: int = 3  # DOMAIN rule 5: uncollected months to suspend, then to terminate
     dispatch_lease_seconds: int = 60  # a dead dispatcher's batch is taken over after this
     unconfirmed_payout_days: int = 3  # in flight longer than this: an UNCONFIRMED_PAYOUT exception
+    max_upload_mb: int = 512  # largest request body (statement files, registry imports): 413 beyond
     schedule: str = "verify_audit=30 3 * * *"
 
     @property
@@ -102,6 +103,7 @@ class Settings:
             dispatch_lease_seconds=_int(
                 env_vars, "PAYMENTS_DISPATCH_LEASE_SECONDS", cls.dispatch_lease_seconds
             ),
+            max_upload_mb=_int(env_vars, "PAYMENTS_MAX_UPLOAD_MB", cls.max_upload_mb),
             unconfirmed_payout_days=_int(
                 env_vars, "PAYMENTS_UNCONFIRMED_PAYOUT_DAYS", cls.unconfirmed_payout_days
             ),

@@ -226,6 +226,23 @@ def test_a_malformed_upload_is_a_422_naming_the_line(http, token_for):
     assert "line 2" in answer.get_json()["detail"]
 
 
+def test_an_upload_over_the_configured_size_is_a_413_and_writes_nothing(app, session, token_for):
+    small = app.extensions["payments"]
+    limited = create_app(
+        dataclasses.replace(small.settings, max_upload_mb=1),
+        engine=small.engine,
+        session_factory=small.session_factory,
+    )
+    answer = limited.test_client().post(
+        f"{API}/imports?adapter=sandbox&kind=mt940",
+        data=b"x" * (1024 * 1024 + 1),
+        headers=bearer(token_for("finance")),
+    )
+    assert answer.status_code == 413
+    assert answer.content_type == "application/problem+json"
+    assert session.scalar(select(func.count()).select_from(ReconImport)) == 0
+
+
 def test_exceptions_are_listed_assigned_and_a_write_off_needs_a_second_finance_user(
     http,
     token_for,
