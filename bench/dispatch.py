@@ -59,8 +59,8 @@ def approved_batches(factory, period: Period, routing: Routing) -> tuple[float, 
         return time.perf_counter() - started, [b.id for b in built.batches]
 
 
-def dispatch_all(factory, batch_ids: list[int], adapter) -> tuple[float, int]:
-    config = DispatchConfig(holder="bench", threshold_vnd=10**15, chunk_size=1_000)
+def dispatch_all(factory, batch_ids: list[int], adapter, chunk: int = 1_000) -> tuple[float, int]:
+    config = DispatchConfig(holder="bench", threshold_vnd=10**15, chunk_size=chunk)
     dispatcher = Dispatcher(factory, adapter, CIPHER, Actor("dispatcher", "system"), config)
     started, sent = time.perf_counter(), 0
     for batch_id in batch_ids:
@@ -86,6 +86,7 @@ def main() -> None:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--chunk", type=int, default=1_000, help="payouts per dispatch chunk (default 1000)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         folder = Path(tmp)
@@ -98,7 +99,7 @@ def main() -> None:
         build_s, batch_ids = approved_batches(
             factory, Period(2025, 8), Routing("sandbox", "sandbox", {"sandbox": sandbox})
         )
-        dispatch_s, sent = dispatch_all(factory, batch_ids, sandbox)
+        dispatch_s, sent = dispatch_all(factory, batch_ids, sandbox, args.chunk)
         base_s = baseline(folder, factory, "sandbox")
         print(f"sandbox: built and approved {sent:,} payouts in {build_s:.1f}s")
         print(f"sandbox: dispatched in {dispatch_s:.1f}s ({sent / dispatch_s:,.0f}/s)")
@@ -122,7 +123,7 @@ def main() -> None:
                 for b in http_ids
                 if session.scalar(select(Payout.channel).where(Payout.batch_id == b).limit(1)) == "bank"
             ]
-        http_s, http_sent = dispatch_all(factory, bank_ids, http)
+        http_s, http_sent = dispatch_all(factory, bank_ids, http, args.chunk)
         print(
             f"bank simulator over HTTP: {http_sent:,} payouts in {http_s:.1f}s "
             f"({http_sent / http_s:,.0f}/s; target >= 2,000/s)"

@@ -1,12 +1,14 @@
 """Dispatch through an outbox: exactly once, across crashes, retries and rival dispatchers.
 
 Per chunk: (1) in one transaction, the ledger's initiation entries are posted and the payouts
-move to `sending`; (2) the adapter is called with their keys; (3) in another transaction, the
-answers are recorded. A crash between (1) and (3) leaves payouts in `sending`: the next
-dispatcher asks the provider about each key and never resends blindly; only a provider that
-has no trace of a key ("not found", or "unreachable: nothing was sent") sees it again, with the
-same key. A lease on the batch row lets one dispatcher act at a time; a dispatcher that lost
-its lease records nothing more. The provider's own deduplication by payout key is the last line.
+move to `sending`; (2) the adapter is called with their keys; (3) in a later transaction (the
+one that claims the next chunk, so one commit per chunk), the answers are recorded. A crash
+between (1) and (3) leaves payouts in `sending`: the next dispatcher asks the provider about
+each key and never resends blindly; only a provider that has no trace of a key ("not found",
+or "unreachable: nothing was sent") sees it again, with the same key. A lease on the batch row
+lets one dispatcher act at a time; a dispatcher that lost its lease records nothing more. The
+provider's own deduplication by payout key is the last line. Payouts are read and written as
+plain rows, not ORM objects, and each instrument snapshot is opened once, by the manifest check.
 """
 
 import logging
@@ -17,13 +19,15 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import Row, or_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.adapters.base import (
     AdapterProtocolError,
     AdapterUnavailable,
+    Creditor,
     PayoutAdapter,
     PayoutInstruction,
     PayoutStatus,
@@ -38,8 +42,8 @@ from payments.disbursements import repository
 from payments.disbursements.approval import approvals_needed, get_batch, valid_approvers
 from payments.disbursements.building import creditor, open_snapshot
 from payments.disbursements.manifest import ManifestLine, manifest_hash
-from payments.disbursements.model import Batch, Payout
-from payments.disbursements.outcomes import apply_outcome, initiation_draft
+from payments.disbursements.model import Batch
+from payments.disbursements.outcomes import initiation_draft, outcome_move
 from payments.disbursements.states import BatchState, PayoutState, check_batch_transition
 from payments.errors import Conflict, RuleViolation
 from payments.ledger.draft import EntryDraft
@@ -77,6 +81,26 @@ class Answer:
         return cls(said.payout_key, said.status, reason, said.reason_text, said.provider_reference)
 
 
+@dataclass(frozen=True)
+class ApprovedPayout:
+    """A payout as the manifest check found it: its amount, its sealed snapshot, and where it
+    goes (the snapshot opened). A claim sends this creditor and refuses a row that differs."""
+
+    amount_vnd: int
+    sealed: tuple[bytes, str]  # instrument ciphertext and key id, as checked
+    creditor: Creditor
+
+    def matches(self, row: Row[Any]) -> bool:
+        """Whether a payout row still holds this amount and this very ciphertext."""
+        return (
+            row.amount_vnd == self.amount_vnd
+            and (row.instrument_sealed, row.instrument_key_id) == self.sealed
+        )
+
+
+Approved = dict[str, ApprovedPayout]  # by payout key
+
+
 @dataclass
 class DispatchResult:
     batch_id: int
@@ -100,26 +124,30 @@ class Dispatcher:
         is not approved or its manifest no longer matches its approvals, Conflict when another
         dispatcher holds it. Safe to call again after any failure."""
         result = DispatchResult(batch_id)
-        self._start(batch_id)
+        approved = self._start(batch_id)
         try:
-            self._recover(batch_id, result)
-            while result.stopped_because is None and self._send_next_chunk(batch_id, result):
-                pass
+            answers = self._recover(batch_id)
+            while claimed := self._record_and_claim(batch_id, answers, approved, result):
+                answers = self._send(claimed, result)
+                result.sent += len(claimed)
             result.state = self._finish(batch_id)
-        finally:
+        except BaseException:
             self._release(batch_id)
+            raise
         return result
 
     # --- the batch ------------------------------------------------------------------------
 
-    def _start(self, batch_id: int) -> None:
+    def _start(self, batch_id: int) -> Approved:
+        """Take the lease on an approved batch whose manifest still matches its approvals;
+        return its payouts as approved."""
         with self.session_factory() as session, session.begin():
             batch = get_batch(session, batch_id, for_update=True)
             if batch.state not in (BatchState.APPROVED, BatchState.DISPATCHING):
                 raise RuleViolation(
                     f"batch {batch_id} is {batch.state}: only an approved batch is dispatched"
                 )
-            self._check_manifest(session, batch)
+            approved = self._check_manifest(session, batch)
             if not self._take_lease(session, batch_id):
                 raise Conflict(f"batch {batch_id} is being dispatched by {batch.dispatch_holder}")
             if batch.state == BatchState.APPROVED:
@@ -129,16 +157,25 @@ class Dispatcher:
                 record_event(
                     session, self.actor, "batch.dispatch", "batch", batch_id, after=after, clock=self.clock
                 )
+            return approved
 
-    def _check_manifest(self, session: Session, batch: Batch) -> None:
-        payouts = repository.payouts_in(session, batch.id)
-        lines = [ManifestLine(p.payout_key, p.amount_vnd, open_snapshot(self.cipher, p)) for p in payouts]
+    def _check_manifest(self, session: Session, batch: Batch) -> Approved:
+        """Every payout's key, amount and opened snapshot, checked against the approved manifest.
+        Each snapshot is opened here once; claims send what was checked, never a later reading."""
+        rows = repository.manifest_rows(session, batch.id)
+        lines = [
+            ManifestLine(row.payout_key, row.amount_vnd, open_snapshot(self.cipher, row)) for row in rows
+        ]
         if manifest_hash(lines) != batch.manifest_hash:
-            raise RuleViolation(
-                f"batch {batch.id}: its payouts no longer match the manifest that was approved"
-            )
+            raise _manifest_changed(batch.id)
         if len(valid_approvers(session, batch)) < approvals_needed(batch, self.config.threshold_vnd):
             raise RuleViolation(f"batch {batch.id}: not enough approvals bound to its current manifest")
+        return {
+            row.payout_key: ApprovedPayout(
+                row.amount_vnd, (row.instrument_sealed, row.instrument_key_id), creditor(line.instrument)
+            )
+            for row, line in zip(rows, lines, strict=True)
+        }
 
     def _take_lease(self, session: Session, batch_id: int) -> bool:
         now = self.clock()
@@ -159,32 +196,36 @@ class Dispatcher:
 
     def _release(self, batch_id: int) -> None:
         with self.session_factory() as session, session.begin():
-            session.execute(
-                update(Batch)
-                .where(Batch.id == batch_id, Batch.dispatch_holder == self.config.holder)
-                .values(dispatch_holder=None, dispatch_expires_at=None)
-                .execution_options(synchronize_session=False)
-            )
+            self._give_up_lease(session, batch_id)
+
+    def _give_up_lease(self, session: Session, batch_id: int) -> None:
+        """If this dispatcher still holds the lease, it no longer does."""
+        session.execute(
+            update(Batch)
+            .where(Batch.id == batch_id, Batch.dispatch_holder == self.config.holder)
+            .values(dispatch_holder=None, dispatch_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
 
     def _finish(self, batch_id: int) -> str:
+        """The batch is dispatched once no payout is left unsettled; the lease goes, either way."""
         with self.session_factory() as session, session.begin():
             batch = get_batch(session, batch_id, for_update=True)
-            if batch.state == BatchState.DISPATCHING and not repository.payouts_in(
+            if batch.state == BatchState.DISPATCHING and not repository.has_payouts_in(
                 session, batch_id, UNSETTLED
             ):
                 batch.state, batch.state_changed_at = BatchState.DISPATCHED, self.clock()
                 record_event(session, self.actor, "batch.dispatched", "batch", batch_id, clock=self.clock)
+            self._give_up_lease(session, batch_id)
             return batch.state
 
     # --- payouts --------------------------------------------------------------------------
 
-    def _recover(self, batch_id: int, result: DispatchResult) -> None:
+    def _recover(self, batch_id: int) -> list[Answer]:
         """Payouts left `sending` by a dispatcher that died, or in doubt: ask, never resend blindly."""
         with self.session_factory() as session:
-            doubtful = repository.payouts_in(session, batch_id, [PayoutState.SENDING, PayoutState.IN_DOUBT])
-            keys = [p.payout_key for p in doubtful]
-        answers = [self._ask(key) for key in keys]
-        self._record(batch_id, answers, result)
+            keys = repository.payout_keys_in(session, batch_id, [PayoutState.SENDING, PayoutState.IN_DOUBT])
+        return [self._ask(key) for key in keys]
 
     def _ask(self, key: str) -> Answer:
         try:
@@ -192,53 +233,50 @@ class Dispatcher:
         except (AdapterUnavailable, AdapterProtocolError):
             return Answer(key, PayoutStatus.UNKNOWN, reason_text="status query failed")
 
-    def _send_next_chunk(self, batch_id: int, result: DispatchResult) -> bool:
-        claimed = self._claim(batch_id)
-        if claimed is None:
-            result.stopped_because = "lost the lease to another dispatcher"
-            return False
-        if not claimed:
-            return False
-        answers = self._send(claimed, result)
-        self._record(batch_id, answers, result)
-        result.sent += len(claimed)
-        return result.stopped_because is None
-
-    def _claim(self, batch_id: int) -> list[PayoutInstruction] | None:
-        """Initiation entries and the move to `sending`, committed together before any send."""
+    def _record_and_claim(
+        self, batch_id: int, answers: Sequence[Answer], approved: Approved, result: DispatchResult
+    ) -> list[PayoutInstruction]:
+        """Record the answers to the last chunk, then claim the next one, in one transaction:
+        the next chunk's instructions, or none when nothing is left, the lease was lost or the
+        dispatch stopped. A refused claim (RuleViolation, Conflict) is raised once the answers
+        are committed: money that left is never forgotten because the next chunk was refused."""
+        refused: RuleViolation | Conflict  # set when the claim is refused, raised after the commit
         with self.session_factory() as session, session.begin():
             if not self._take_lease(session, batch_id):
-                return None
+                result.stopped_because = "lost the lease to another dispatcher"
+                return []  # the new holder asks the provider itself
             batch = get_batch(session, batch_id)
-            queued = repository.payouts_in(
-                session, batch_id, [PayoutState.QUEUED], limit=self.config.chunk_size
-            )
-            if not queued:
+            self._record(session, batch, answers, result)
+            if result.stopped_because is not None:
                 return []
-            day = self.clock().date()
-            post_entries(
-                session,
-                [initiation_draft(p, batch.adapter, day) for p in queued],
-                actor=self.actor,
-                clock=self.clock,
-            )
-            for payout in queued:
-                payout.state, payout.send_attempts, payout.updated_at = (
-                    PayoutState.SENDING,
-                    payout.send_attempts + 1,
-                    self.clock(),
-                )
-            return [self._instruction(batch, p) for p in queued]
+            try:
+                with session.begin_nested():
+                    return self._claim(session, batch, approved)
+            except (RuleViolation, Conflict) as exc:
+                refused = exc
+        raise refused
 
-    def _instruction(self, batch: Batch, payout: Payout) -> PayoutInstruction:
-        return PayoutInstruction(
-            payout_key=payout.payout_key,
-            amount_vnd=payout.amount_vnd,
-            creditor=creditor(open_snapshot(self.cipher, payout)),
-            beneficiary_name=payout.beneficiary_name,
-            remittance_info=f"Tro cap {batch.programme} {batch.period}",
-            batch_reference=f"B{batch.id}-{batch.period}",
+    def _claim(self, session: Session, batch: Batch, approved: Approved) -> list[PayoutInstruction]:
+        """Initiation entries and the move to `sending`, committed together before any send."""
+        queued = repository.queued_rows(session, batch.id, limit=self.config.chunk_size)
+        if not queued:
+            return []
+        batch_id, adapter = batch.id, batch.adapter
+        remittance, reference = f"Tro cap {batch.programme} {batch.period}", f"B{batch_id}-{batch.period}"
+        instructions = [
+            _instruction(row, approved, batch_id=batch_id, remittance=remittance, reference=reference)
+            for row in queued
+        ]
+        now = self.clock()
+        post_entries(
+            session,
+            [initiation_draft(row, adapter, now.date()) for row in queued],
+            actor=self.actor,
+            clock=self.clock,
         )
+        if repository.mark_sending(session, [row.id for row in queued], now) != len(queued):
+            raise Conflict(f"batch {batch_id}: payouts changed state while being claimed")
+        return instructions
 
     def _send(self, chunk: Sequence[PayoutInstruction], result: DispatchResult) -> list[Answer]:
         for attempt in range(self.config.retries + 1):
@@ -253,26 +291,53 @@ class Dispatcher:
         result.stopped_because = f"adapter {self.adapter.name} unreachable; nothing was sent"
         return [Answer(i.payout_key, PayoutStatus.NOT_FOUND) for i in chunk]
 
-    def _record(self, batch_id: int, answers: Sequence[Answer], result: DispatchResult) -> None:
+    def _record(
+        self, session: Session, batch: Batch, answers: Sequence[Answer], result: DispatchResult
+    ) -> None:
+        """Each answer's move and ledger entry (outcomes.py), for payouts read afresh: a callback
+        may have moved one since it was sent."""
         if not answers:
             return
-        with self.session_factory() as session, session.begin():
-            if not self._take_lease(session, batch_id):
-                result.stopped_because = "lost the lease to another dispatcher"
-                return  # the new holder asks the provider itself
-            batch = get_batch(session, batch_id)
-            by_key = repository.payouts_by_key(session, batch_id, [answer.payout_key for answer in answers])
-            drafts: list[EntryDraft] = []
-            for answer in answers:
-                draft = apply_outcome(
-                    by_key[answer.payout_key], batch.adapter, answer.status, reason=answer.reason,
-                    reason_text=answer.reason_text, reference=answer.reference, day=self.clock().date(),
-                    clock=self.clock,
-                )  # fmt: skip
-                drafts += [draft] if draft else []
-                name = "not_found" if answer.status == PayoutStatus.NOT_FOUND else answer.status.value
-                result.outcomes[name] = result.outcomes.get(name, 0) + 1
-            post_entries(session, drafts, actor=self.actor, clock=self.clock)
+        rows = repository.payout_rows_by_key(session, batch.id, [answer.payout_key for answer in answers])
+        adapter, now = batch.adapter, self.clock()
+        moves: list[tuple[int, str, str, str | None, str | None, str | None]] = []
+        drafts: list[EntryDraft] = []
+        for answer in answers:
+            row = rows[answer.payout_key]
+            move = outcome_move(
+                row, adapter, answer.status, reason=answer.reason, reason_text=answer.reason_text,
+                reference=answer.reference, day=now.date(),
+            )  # fmt: skip
+            if move is not None:
+                moves.append((row.id, row.state, move.state, move.reason_code, move.reason_text,
+                              move.provider_reference))  # fmt: skip
+                drafts += [move.entry] if move.entry else []
+            name = "not_found" if answer.status == PayoutStatus.NOT_FOUND else answer.status.value
+            result.outcomes[name] = result.outcomes.get(name, 0) + 1
+        if repository.move_payouts(session, moves, now) != len(moves):
+            raise Conflict(f"batch {batch.id}: payouts changed state while their answers were recorded")
+        post_entries(session, drafts, actor=self.actor, clock=self.clock)
+
+
+def _instruction(
+    row: Row[Any], approved: Approved, *, batch_id: int, remittance: str, reference: str
+) -> PayoutInstruction:
+    """What the adapter is sent for a queued row: refused unless it is the payout approved."""
+    as_approved = approved.get(row.payout_key)
+    if as_approved is None or not as_approved.matches(row):
+        raise _manifest_changed(batch_id)
+    return PayoutInstruction(
+        payout_key=row.payout_key,
+        amount_vnd=row.amount_vnd,
+        creditor=as_approved.creditor,
+        beneficiary_name=row.beneficiary_name,
+        remittance_info=remittance,
+        batch_reference=reference,
+    )
+
+
+def _manifest_changed(batch_id: int) -> RuleViolation:
+    return RuleViolation(f"batch {batch_id}: its payouts no longer match the manifest that was approved")
 
 
 def dispatcher_for(

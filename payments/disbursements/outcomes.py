@@ -5,7 +5,10 @@ reaches the same state with the same entry whichever way the news arrives. Idemp
 entries are keyed by payout key, and an answer that changes nothing is ignored.
 """
 
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import Protocol
 
 from payments.adapters.base import PayoutStatus
 from payments.clock import Clock
@@ -24,7 +27,39 @@ NEW_STATE = {
 }
 
 
-def initiation_draft(payout: Payout, adapter: str, day: date) -> EntryDraft:
+class PayoutFacts(Protocol):
+    """What deciding an outcome reads of a payout: a Payout, or a row with these columns."""
+
+    @property
+    def payout_key(self) -> str: ...
+    @property
+    def beneficiary_id(self) -> int: ...
+    @property
+    def amount_vnd(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def provider_reference(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Move:
+    """Where an answer takes a payout: its new state and columns, and the ledger entry, if any."""
+
+    state: PayoutState
+    reason_code: str | None
+    reason_text: str | None
+    provider_reference: str | None
+    entry: EntryDraft | None
+
+
+@cache
+def _adapter_accounts(adapter: str) -> tuple[str, str]:
+    """(in-flight, settlement) account codes of an adapter: built and checked once per name."""
+    return accounts.in_flight(adapter), accounts.settlement(adapter)
+
+
+def initiation_draft(payout: PayoutFacts, adapter: str, day: date) -> EntryDraft:
     """Money leaves the person's payable for the adapter's in-flight account."""
     return EntryDraft(
         idempotency_key=f"initiate:{payout.payout_key}",
@@ -32,10 +67,47 @@ def initiation_draft(payout: Payout, adapter: str, day: date) -> EntryDraft:
         effective_date=day,
         postings=(
             (accounts.payable(payout.beneficiary_id), payout.amount_vnd),
-            (accounts.in_flight(adapter), -payout.amount_vnd),
+            (_adapter_accounts(adapter)[0], -payout.amount_vnd),
         ),
         payout_ref=payout.payout_key,
     )
+
+
+def outcome_move(
+    payout: PayoutFacts,
+    adapter: str,
+    status: PayoutStatus,
+    *,
+    reason: str | None,
+    reason_text: str = "",
+    reference: str | None = None,
+    day: date,
+) -> Move | None:
+    """Where `status` takes `payout`, with the ledger entry that goes with it; None when the
+    answer changes nothing. Reads the payout, changes nothing: see apply_outcome.
+
+    Raises RuleViolation for an impossible move (a settled payout reported queued, say),
+    which the caller turns into an exception for finance staff rather than guessing.
+    """
+    target = NEW_STATE[status]
+    if target == payout.state:
+        return None
+    current = PayoutState(payout.state)
+    check_payout_transition(current, target)
+    in_flight, settlement = _adapter_accounts(adapter)
+    # Money returned after settlement comes back out of the settlement account, not in-flight.
+    debit = settlement if current == PayoutState.SETTLED else in_flight
+    entry = None
+    if target == PayoutState.SETTLED:
+        entry = _entry(
+            payout, "settle", EntryKind.PAYOUT_SETTLED, debit=debit, credit=settlement, reason=reason, day=day
+        )
+    elif target in (PayoutState.REJECTED, PayoutState.RETURNED):
+        payable = accounts.payable(payout.beneficiary_id)
+        entry = _entry(
+            payout, "return", EntryKind.PAYOUT_RETURNED, debit=debit, credit=payable, reason=reason, day=day
+        )
+    return Move(target, reason, reason_text[:300] or None, reference or payout.provider_reference, entry)
 
 
 def apply_outcome(
@@ -54,38 +126,25 @@ def apply_outcome(
     Raises RuleViolation for an impossible move (a settled payout reported queued, say),
     which the caller turns into an exception for finance staff rather than guessing.
     """
-    target = NEW_STATE[status]
-    if target == payout.state:
-        return None
-    check_payout_transition(PayoutState(payout.state), target)
-    # Money returned after settlement comes back out of the settlement account, not in-flight.
-    debit = (
-        accounts.settlement(adapter) if payout.state == PayoutState.SETTLED else accounts.in_flight(adapter)
+    move = outcome_move(
+        payout, adapter, status, reason=reason, reason_text=reason_text, reference=reference, day=day
     )
-    payout.state, payout.updated_at = target, clock()
-    payout.reason_code, payout.reason_text = reason, reason_text[:300] or None
-    payout.provider_reference = reference or payout.provider_reference
-    if target == PayoutState.SETTLED:
-        return _entry(
-            payout,
-            "settle",
-            EntryKind.PAYOUT_SETTLED,
-            debit=debit,
-            credit=accounts.settlement(adapter),
-            day=day,
-        )
-    if target in (PayoutState.REJECTED, PayoutState.RETURNED):
-        payable = accounts.payable(payout.beneficiary_id)
-        return _entry(payout, "return", EntryKind.PAYOUT_RETURNED, debit=debit, credit=payable, day=day)
-    return None
+    if move is None:
+        return None
+    payout.state, payout.updated_at = move.state, clock()
+    payout.reason_code, payout.reason_text = move.reason_code, move.reason_text
+    payout.provider_reference = move.provider_reference
+    return move.entry
 
 
-def _entry(payout: Payout, verb: str, kind: str, *, debit: str, credit: str, day: date) -> EntryDraft:
+def _entry(
+    payout: PayoutFacts, verb: str, kind: str, *, debit: str, credit: str, reason: str | None, day: date
+) -> EntryDraft:
     return EntryDraft(
         idempotency_key=f"{verb}:{payout.payout_key}",
         kind=kind,
         effective_date=day,
         postings=((debit, payout.amount_vnd), (credit, -payout.amount_vnd)),
         payout_ref=payout.payout_key,
-        memo={"reason": payout.reason_code} if payout.reason_code else None,
+        memo={"reason": reason} if reason else None,
     )

@@ -6,6 +6,7 @@ from sqlalchemy import update
 from payments.adapters.base import PayoutStatus, ReasonCode
 from payments.adapters.sandbox.adapter import Outcome
 from payments.disbursements.approval import approve_batch, submit_batch
+from payments.disbursements.dispatch import DispatchResult
 from payments.disbursements.model import Payout
 from payments.disbursements.repository import payouts_in
 from payments.errors import Conflict, RuleViolation
@@ -97,6 +98,45 @@ def test_the_dispatcher_refuses_a_batch_whose_payouts_changed_after_approval(ses
         dispatcher().dispatch(batch.id)
 
 
+@pytest.mark.parametrize("change", ["amount", "account"])
+def test_a_payout_changed_after_dispatch_began_is_refused_before_anything_is_sent(
+    session, approved, dispatcher, sandbox, change
+):
+    batch, _ = approved(2)
+    started = dispatcher()
+    approved_payouts = started._start(batch.id)  # the manifest matched when dispatch began
+    first, second = payouts_in(session, batch.id)
+    if change == "amount":
+        first.amount_vnd += 1_000_000
+    else:  # the second person's account put into the first payout
+        first.instrument_sealed = second.instrument_sealed
+    session.commit()
+    with pytest.raises(RuleViolation, match="no longer match the manifest"):
+        started._record_and_claim(batch.id, [], approved_payouts, DispatchResult(batch.id))
+    assert set(states(session, batch.id).values()) == {"queued"}
+    assert sandbox.credits() == {}
+    assert balance(session, accounts.in_flight("bank")) == 0  # no initiation entry either
+
+
+def test_answers_already_received_are_kept_when_the_next_chunk_is_refused(
+    session, approved, dispatcher, sandbox
+):
+    batch, _ = approved(3)  # chunks of two
+    started = dispatcher()
+    approved_payouts = started._start(batch.id)
+    result = DispatchResult(batch.id)
+    first_chunk = started._record_and_claim(batch.id, [], approved_payouts, result)
+    answers = started._send(first_chunk, result)  # the money has left
+    sent = [instruction.payout_key for instruction in first_chunk]
+    session.execute(update(Payout).where(Payout.payout_key.not_in(sent)).values(amount_vnd=9_999_999))
+    session.commit()
+    with pytest.raises(RuleViolation, match="no longer match the manifest"):
+        started._record_and_claim(batch.id, answers, approved_payouts, result)
+    assert sorted(states(session, batch.id).values()) == ["queued", "settled", "settled"]
+    assert balance(session, accounts.in_flight("bank")) == 0
+    assert balance(session, accounts.settlement("bank")) == -1_500_000
+
+
 def test_a_batch_not_yet_approved_is_not_dispatched(session, owed_people, build, dispatcher):
     owed_people(1)
     (batch,) = build().batches
@@ -140,8 +180,9 @@ def test_status_not_found_after_a_crash_means_resend_with_the_same_key(
 ):
     batch, _ = approved(1)
     crashed = dispatcher("crashed")
-    crashed._start(batch.id)
-    assert crashed._claim(batch.id)  # committed 'sending' and the initiation entry, then "died"
+    approved_payouts = crashed._start(batch.id)
+    # Committed 'sending' and the initiation entry, then "died".
+    assert crashed._record_and_claim(batch.id, [], approved_payouts, DispatchResult(batch.id))
     session.execute(update(Payout).values(state="sending"))  # as the crash left it
     from payments.disbursements.model import Batch
 
