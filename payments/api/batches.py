@@ -181,7 +181,7 @@ class Dispatch(MethodView):
         """Send an approved batch now (the scheduler does it too). Safe to repeat."""
         runtime = _runtime()
         result = dispatcher_for(
-            runtime.session_factory, runtime.adapters, runtime.settings, batch_id
+            runtime.session_factory, runtime.adapters, runtime.settings, batch_id, actor=current_actor()
         ).dispatch(batch_id)
         return result.__dict__
 

@@ -166,8 +166,9 @@ def dispatch_command(batch_id: int, chunk: int) -> None:
 
 def dispatcher(batch_id: int, chunk: int = 500) -> Dispatcher:
     return dispatcher_for(
-        runtime().session_factory, runtime().adapters, runtime().settings, batch_id, chunk_size=chunk
-    )
+        runtime().session_factory, runtime().adapters, runtime().settings, batch_id, chunk_size=chunk,
+        actor=cli_actor(),
+    )  # fmt: skip
 
 
 @batches.command("show")

@@ -340,6 +340,9 @@ def _manifest_changed(batch_id: int) -> RuleViolation:
     return RuleViolation(f"batch {batch_id}: its payouts no longer match the manifest that was approved")
 
 
+SYSTEM_DISPATCHER = Actor(username="dispatcher", role="system")
+
+
 def dispatcher_for(
     session_factory: sessionmaker[Session],
     adapters: Mapping[str, PayoutAdapter],
@@ -347,8 +350,10 @@ def dispatcher_for(
     batch_id: int,
     *,
     chunk_size: int = 500,
+    actor: Actor = SYSTEM_DISPATCHER,
 ) -> Dispatcher:
-    """A dispatcher for this batch's adapter, with a holder name unique to this process."""
+    """A dispatcher for this batch's adapter, with a holder name unique to this process, acting
+    (in the ledger and the audit log) as `actor`: the person who pressed "send", or the system."""
     with session_factory() as session:
         adapter_name = get_batch(session, batch_id).adapter
     if adapter_name not in adapters:
@@ -361,7 +366,6 @@ def dispatcher_for(
         chunk_size=chunk_size,
         lease=timedelta(seconds=settings.dispatch_lease_seconds),
     )
-    actor = Actor(username="dispatcher", role="system")
     return Dispatcher(
         session_factory, adapters[adapter_name], PiiCipher.from_settings(settings), actor, config
     )

@@ -45,6 +45,10 @@ def test_officer_builds_approver_approves_and_the_batch_is_paid(client, owed, to
     payouts = client.get(f"/api/v1/batches/{batch['id']}/payouts?state=settled", headers=approver).get_json()
     assert len(payouts["items"]) == 2
     assert "*" in payouts["items"][0]["instrument"]["account"]
+    # The officer who pressed "send" is who the audit log and the ledger name, not "the system".
+    events = client.get("/api/v1/audit/events?action=batch.dispatched", headers=bearer(token_for("auditor")))
+    (event,) = [e for e in events.get_json()["items"] if e["target_id"] == str(batch["id"])]
+    assert (event["role"], event["actor"].endswith("-officer")) == ("officer", True)
 
 
 def test_approving_a_manifest_that_changed_is_a_409(client, owed, token_for):

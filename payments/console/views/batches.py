@@ -98,9 +98,12 @@ def dispatch(batch_id: int) -> Response:
     """Send an approved batch now, as the scheduler would; safe to press again after a stop.
     The dispatcher works in its own transactions, a chunk at a time."""
     runtime = current_app.extensions["payments"]
+    actor = guard.console_actor()
     db_session().rollback()  # end the sign-in read: no transaction idles open while we send
     try:
-        dispatcher = dispatcher_for(runtime.session_factory, runtime.adapters, runtime.settings, batch_id)
+        dispatcher = dispatcher_for(
+            runtime.session_factory, runtime.adapters, runtime.settings, batch_id, actor=actor
+        )
         result = dispatcher.dispatch(batch_id)
     except PaymentsError as error:
         flash(error.detail, "error")
