@@ -124,9 +124,17 @@ class Book:
         self._opening = opening_balance_vnd
         self._clock = clock
         self._sequence = 0
+        self._summed = (0, opening_balance_vnd)  # (entries added up so far, the balance after them)
 
     def balance(self) -> int:
-        return self._opening + sum(_signed(e) for e in self.entries)
+        """Our account's balance now. Entries are only ever appended, so only those booked
+        since the last call are added: summing the whole book for every transfer made a bulk
+        of n transfers cost n² additions."""
+        with self.lock:
+            counted, balance = self._summed
+            balance += sum(_signed(e) for e in self.entries[counted:])
+            self._summed = (len(self.entries), balance)
+            return balance
 
     def next_id(self, prefix: str) -> str:
         with self.lock:

@@ -58,7 +58,6 @@ class BankSimulator(SimulatorBase):
         self._window = timedelta(seconds=window_seconds)
         self._return_after = timedelta(seconds=return_after_seconds)
         self._returns_due: dict[str, datetime] = {}
-        self._balance_kept = (0, opening_balance_vnd)  # (book entries summed, balance after them)
 
     # --- set-up, for tests and the CLI -------------------------------------------------
 
@@ -190,21 +189,9 @@ class BankSimulator(SimulatorBase):
             return "AC01"
         if account.closed or self.dice.hits("reject_closed", key):
             return "AC04"
-        if self._balance() < amount or self.dice.hits("reject_insufficient_funds", key):
+        if self.book.balance() < amount or self.dice.hits("reject_insufficient_funds", key):
             return "AM04"
         return None
-
-    def _balance(self) -> int:
-        """Our debit account's balance, as `book.balance()` sums it, adding only the entries
-        booked since last asked: summing the whole book for every transfer made a bulk of n
-        transfers cost n² additions. The book only ever appends entries."""
-        with self.book.lock:
-            entries = self.book.entries
-            summed, balance = self._balance_kept
-            for entry in entries[summed:]:
-                balance += entry.amount_vnd if entry.direction == "CRDT" else -entry.amount_vnd
-            self._balance_kept = (len(entries), balance)
-            return balance
 
     def _wire(self, transfer: Transfer) -> dict[str, Any]:
         return {
