@@ -9,7 +9,11 @@ How the database itself keeps the books honest, on SQLite and PostgreSQL alike
   The postings' foreign key to their entry is DEFERRABLE INITIALLY DEFERRED, so postings whose
   entry never arrives are refused at COMMIT. Hence every committed entry balances, has at
   least two postings, and can never gain another. (SQLite checks with row triggers, PostgreSQL
-  with statement triggers over transition tables: the same rule, cheaper for bulk inserts.)
+  with statement triggers over transition tables, bounded to the sequence numbers inserted:
+  the same rule, cheaper for bulk inserts.)
+- **A posting names an existing account.** The posting insert trigger checks it (migration
+  0010) instead of a foreign key, which PostgreSQL checked with a query and a row lock per
+  posting; accounts are append-only, so the account cannot go away afterwards.
 - **Append-only.** UPDATE and DELETE (and TRUNCATE on PostgreSQL) are refused on accounts,
   entries, postings and checkpoints (`payments.guards`). Corrections are reversal entries;
   `reverses_seq` is unique, so an entry is reversed at most once.
@@ -121,10 +125,13 @@ class Posting(Base):
         primary_key=True,
     )
     line: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    account_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("ledger_accounts.id"))
+    # No foreign key: the insert trigger refuses an unknown account (see the module docstring).
+    account_id: Mapped[int] = mapped_column(BigIntPK)
     amount_vnd: Mapped[int] = mapped_column(BigInteger)
 
-    account: Mapped[Account] = relationship(lazy="joined", viewonly=True)
+    account: Mapped[Account] = relationship(
+        primaryjoin="foreign(Posting.account_id) == Account.id", lazy="joined", viewonly=True
+    )
 
     @property
     def account_code(self) -> str:

@@ -39,7 +39,8 @@ class StoredEntry(NamedTuple):
     memo_json: Any
 
 
-Chunk = list[tuple[StoredEntry, list[tuple[str, int]]]]
+EntryWithPostings = tuple[StoredEntry, list[tuple[str, int]]]
+Chunk = list[EntryWithPostings]
 
 
 def entry_chunks(driver: Driver, size: int = SCAN_CHUNK) -> Iterator[Chunk]:
@@ -47,8 +48,19 @@ def entry_chunks(driver: Driver, size: int = SCAN_CHUNK) -> Iterator[Chunk]:
     entries, postings = _ENTRIES.format(m=driver.marker), _POSTINGS.format(m=driver.marker)
     after = 0
     while rows := driver.fetch(entries, (after, size)):
-        grouped: dict[int, list[tuple[str, int]]] = {}
-        for seq, code, amount in driver.fetch(postings, (rows[0][0], rows[-1][0])):
-            grouped.setdefault(seq, []).append((code, amount))
-        yield [(StoredEntry(*row), grouped.get(row[0], [])) for row in rows]
+        lines = driver.fetch(postings, (rows[0][0], rows[-1][0]))
+        yield list(_with_postings(rows, lines))
         after = rows[-1][0]
+
+
+def _with_postings(rows: list[tuple[Any, ...]], lines: list[tuple[Any, ...]]) -> Iterator[EntryWithPostings]:
+    """Pair each entry row with its postings: both lists are in sequence order, so one merge pass."""
+    make, position, end = StoredEntry._make, 0, len(lines)
+    for row in rows:
+        seq, postings = row[0], []
+        while position < end and lines[position][0] < seq:
+            position += 1  # a posting whose entry is not in this chunk (only in a tampered ledger)
+        while position < end and lines[position][0] == seq:
+            postings.append(lines[position][1:])
+            position += 1
+        yield make(row), postings

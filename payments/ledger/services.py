@@ -16,10 +16,12 @@ transactions short.
 """
 
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date
 from itertools import islice
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from payments.clock import Clock, utcnow
@@ -82,10 +84,18 @@ def post_entries(
     writer = ChainWriter(session, actor, clock().astimezone(UTC))
     start = writer.seq
     iterator = iter(drafts)
-    while chunk := list(islice(iterator, chunk_size)):
-        writer.write(chunk)
-        if progress is not None:
-            progress(len(chunk))
+    try:
+        while chunk := list(islice(iterator, chunk_size)):
+            writer.append(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    except Exception:
+        # The chunks already appended stay in the transaction: a caller that handles the error
+        # and commits must find their balances written. A failed transaction refuses this too.
+        with suppress(DBAPIError):
+            writer.flush_balances()
+        raise
+    writer.flush_balances()
     first = start + 1 if writer.posted else None
     return PostResult(posted=writer.posted, skipped=writer.skipped, first_seq=first, head_seq=writer.seq)
 

@@ -92,9 +92,12 @@ def _entry_finding(
         )
     if row.prev_hash != prev:
         return _Finding(seq, f"entry {seq}: previous hash does not match the entry before it")
-    if any(type(amount) is not int for _, amount in postings):
-        return _Finding(seq, f"entry {seq}: a posting amount is not an integer")
-    if len(postings) < 2 or sum(amount for _, amount in postings) != 0:
+    total = 0
+    for _, amount in postings:
+        if type(amount) is not int:
+            return _Finding(seq, f"entry {seq}: a posting amount is not an integer")
+        total += amount
+    if total != 0 or len(postings) < 2:
         return _Finding(seq, f"entry {seq}: postings do not balance (or fewer than two)")
     problem = _hash_problem(driver, row, postings, prev)
     return _Finding(seq, f"entry {seq}{problem}") if problem else None

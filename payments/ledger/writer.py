@@ -2,9 +2,11 @@
 
 Used by `post_entry` (a chunk of one) and `post_entries` (chunks of thousands). Per chunk it
 issues a fixed number of statements whatever the chunk size: look up the keys already
-posted, look up (and create) the accounts, insert all postings, insert all entry rows (which
-seals them, see model.py), then add to the cached balances. No ORM objects are built, and
-rows go to the driver as tuples (see driver.py).
+posted, look up (and create) the accounts, insert all postings, then insert all entry rows
+(which seals them, see model.py). The changes to the cached balances are gathered per
+account and written in one statement when the post is done (`flush_balances`), so an account
+moved in several chunks of one post has its balance row written once. No ORM objects are
+built, and rows go to the driver as tuples (see driver.py).
 """
 
 import json
@@ -42,13 +44,20 @@ ENTRY_COLUMNS = (
 )
 POSTING_COLUMNS = ("entry_seq", "line", "account_id", "amount_vnd")
 _CACHE_LIMIT = 200_000  # account ids kept between chunks; cleared beyond, to bound memory
+_PENDING_LIMIT = 100_000  # accounts whose balance changes wait for one write; written beyond
 
 
 class ChainWriter:
     """Holds the writer lock for the rest of the transaction and the chain head while writing."""
 
     def __init__(
-        self, session: Session, actor: Actor, recorded_at: datetime, *, cache_limit: int = _CACHE_LIMIT
+        self,
+        session: Session,
+        actor: Actor,
+        recorded_at: datetime,
+        *,
+        cache_limit: int = _CACHE_LIMIT,
+        pending_limit: int = _PENDING_LIMIT,
     ) -> None:
         serialize_writers(session, LEDGER_LOCK)
         self.session = session
@@ -62,20 +71,39 @@ class ChainWriter:
         self.links: dict[int, tuple[str, str]] = {}  # seq -> (prev hash, hash), last chunk only
         self._account_ids: dict[str, int] = {}
         self._cache_limit = cache_limit
-        self._unbalanced: set[int] = set()  # accounts created in this chunk: no balance row yet
+        self._pending: dict[int, list[int]] = {}  # account id -> [balance change, last seq moving it]
+        self._pending_limit = pending_limit
 
     def write(self, drafts: Sequence[EntryDraft]) -> list[int]:
-        """Append the drafts not yet recorded; return each draft's sequence number.
+        """Append the drafts not yet recorded and update the cached balances; return each seq.
 
         A key already recorded with the same content is skipped (its existing seq returned);
         with different content it raises Conflict naming the key.
+        """
+        seqs = self.append(drafts)
+        self.flush_balances()
+        return seqs
+
+    def append(self, drafts: Sequence[EntryDraft]) -> list[int]:
+        """`write`, except that the balance changes may wait for `flush_balances`.
+
+        For bulk posts: call `flush_balances` before anything reads the balances.
         """
         seqs, fresh = self._triage(drafts)
         if fresh:
             ids = self._ids_for({code for draft in fresh for code, _ in draft.postings})
             self._append(fresh, ids)
         self.skipped += len(drafts) - len(fresh)
+        if len(self._pending) >= self._pending_limit:
+            self.flush_balances()
         return [seqs[draft.idempotency_key] for draft in drafts]
+
+    def flush_balances(self) -> None:
+        """Write the pending balance changes: each account's sum and the last entry that moved it."""
+        if self._pending:
+            pending = self._pending
+            self.db.add_to_balances([(i, pending[i][0], pending[i][1]) for i in sorted(pending)])
+            self._pending = {}
 
     def _triage(self, drafts: Sequence[EntryDraft]) -> tuple[dict[str, int], list[EntryDraft]]:
         keys = sorted({d.idempotency_key for d in drafts})
@@ -102,21 +130,20 @@ class ChainWriter:
         return seqs, fresh
 
     def _append(self, drafts: list[EntryDraft], ids: dict[str, int]) -> None:
-        entries, postings, deltas = self._rows(drafts, ids)
+        entries, postings = self._rows(drafts, ids)
         # Postings first, then the entry rows that seal them (the database checks the balance).
         self.db.insert("ledger_postings", POSTING_COLUMNS, postings)
         self.db.insert("ledger_entries", ENTRY_COLUMNS, entries)
         self.seq, self.hash = entries[-1][0], entries[-1][2]
-        self._add_to_balances(deltas, self.seq)
         self.posted += len(drafts)
 
     def _rows(
         self, drafts: list[EntryDraft], ids: dict[str, int]
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[int, int, int, int]], dict[int, int]]:
-        """Entry rows (hash-chained from the head), posting rows and the balance change per account."""
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[int, int, int, int]]]:
+        """Entry rows (hash-chained from the head) and posting rows; balance changes go to pending."""
         entries: list[tuple[Any, ...]] = []
         postings: list[tuple[int, int, int, int]] = []
-        deltas: dict[int, int] = {}
+        pending = self._pending
         seq, prev, actor, recorded = self.seq, self.hash, self.actor, self.recorded_at
         stored_recorded, stored_date = self.db.stored_datetime(recorded), self.db.stored_date
         self.links = {}
@@ -147,22 +174,15 @@ class ChainWriter:
             for line, (code, amount) in enumerate(draft.postings, 1):
                 account_id = ids[code]
                 postings.append((seq, line, account_id, amount))
-                deltas[account_id] = deltas.get(account_id, 0) + amount
+                change = pending.get(account_id)
+                if change is None:
+                    pending[account_id] = [amount, seq]
+                else:
+                    change[0] += amount
+                    change[1] = seq
             self.links[seq] = (prev, link)
             prev = link
-        return entries, postings, deltas
-
-    def _add_to_balances(self, deltas: dict[int, int], last_seq: int) -> None:
-        new = self._unbalanced
-        self.db.insert(
-            "ledger_balances",
-            ("account_id", "balance_vnd", "last_seq"),
-            [(account_id, deltas.get(account_id, 0), last_seq) for account_id in sorted(new)],
-        )
-        changed = [(i, deltas[i]) for i in sorted(deltas) if deltas[i] and i not in new]
-        if changed:
-            self.db.add_to_balances(changed, last_seq)
-        self._unbalanced = set()
+        return entries, postings
 
     def _ids_for(self, codes: set[str]) -> dict[str, int]:
         if len(self._account_ids) + len(codes) > self._cache_limit:
@@ -182,7 +202,6 @@ class ChainWriter:
         created = self.db.stored_datetime(self.recorded_at)
         rows = [(ids[code], code, *_type_and_owner(code), created) for code in codes]
         self.db.insert("ledger_accounts", ("id", "code", "type", "owner_ref", "created_at"), rows)
-        self._unbalanced.update(ids.values())
         return ids
 
 

@@ -112,6 +112,45 @@ def test_a_posting_cannot_be_added_to_a_sealed_entry(session):
     _refused(session, INSERT_POSTING, {**params, "line": 9, "amount": -5}, match="sealed")
 
 
+def test_a_posting_to_an_account_that_does_not_exist_is_refused(session):
+    ids = _accounts(session)
+    unknown = max(ids.values()) + 1
+    params = {"seq": 2, "line": 1, "account": unknown, "amount": 5}
+    _refused(session, INSERT_POSTING, params, match="existing account")
+    session.execute(
+        INSERT_POSTING, {**params, "account": ids["payable:1"]}
+    )  # the same posting, known account
+
+
+def test_one_statement_of_postings_with_a_late_one_among_new_ones_is_refused(session):
+    ids = _accounts(session)
+    many = text(
+        "INSERT INTO ledger_postings (entry_seq, line, account_id, amount_vnd)"
+        " VALUES (5, 1, :account, 7), (1, 3, :account, 7), (2, 1, :account, 7)"
+    )
+    _refused(session, many, {"account": ids["payable:1"]}, match="sealed")
+
+
+def test_one_statement_of_entries_with_one_unbalanced_among_them_is_refused(session):
+    ids = _accounts(session)
+    for seq, credit in ((2, -100), (3, -99), (4, -100)):
+        session.execute(
+            INSERT_POSTING, {"seq": seq, "line": 1, "account": ids["expense:BTXH"], "amount": 100}
+        )
+        session.execute(
+            INSERT_POSTING, {"seq": seq, "line": 2, "account": ids["payable:1"], "amount": credit}
+        )
+    rows = ", ".join(
+        f"({seq}, :h, :h, 'accrual', :day, :at, 'raw', 'many-{seq}', :h, NULL)" for seq in (2, 3, 4)
+    )
+    many = text(
+        "INSERT INTO ledger_entries (seq, prev_hash, hash, kind, effective_date, recorded_at, actor,"
+        f" idempotency_key, content_hash, reverses_seq) VALUES {rows}"
+    )
+    params = _entry_params(0, "unused")
+    _refused(session, many, {"h": params["h"], "day": params["day"], "at": params["at"]}, match="zero")
+
+
 def test_a_balanced_raw_entry_is_accepted_so_the_refusals_are_about_balance(session):
     ids = _accounts(session)
     session.execute(INSERT_POSTING, {"seq": 2, "line": 1, "account": ids["expense:BTXH"], "amount": 100})

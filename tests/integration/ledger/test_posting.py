@@ -12,7 +12,7 @@ from payments.context import Actor
 from payments.errors import Conflict, InvalidInput, NotFound
 from payments.ledger import repository, services
 from payments.ledger.draft import EntryDraft
-from payments.ledger.model import Account, Entry, Posting
+from payments.ledger.model import Account, Balance, Entry, Posting
 from payments.ledger.verify import verify_ledger
 from payments.ledger.writer import ChainWriter
 from tests.factories import LedgerEntryFactory
@@ -89,6 +89,43 @@ def test_bulk_posting_writes_every_chunk_and_reports_counts_and_progress(session
     assert session.scalar(select(func.count()).select_from(Posting)) == 46
     assert services.balance(session, "expense:BTXH") == 23 * 500_000
     assert services.balance(session, "payable:0") == -8 * 500_000
+
+
+def test_a_bulk_post_leaves_each_balance_with_the_last_entry_that_moved_it(session):
+    drafts = [accrual(f"k{i}", i % 4) for i in range(11)]  # payable:3 last moves in entry 8
+    services.post_entries(session, drafts, actor=CLERK, chunk_size=3)
+    rows = session.execute(select(Account.code, Balance.balance_vnd, Balance.last_seq).join(Balance)).all()
+    assert sorted(tuple(row) for row in rows) == [
+        ("expense:BTXH", 11 * 500_000, 11),
+        ("payable:0", -3 * 500_000, 9),
+        ("payable:1", -3 * 500_000, 10),
+        ("payable:2", -3 * 500_000, 11),
+        ("payable:3", -2 * 500_000, 8),
+    ]
+
+
+def test_a_writer_whose_pending_balances_outgrow_their_memory_writes_them_as_it_goes(session):
+    writer = ChainWriter(session, CLERK, datetime(2025, 7, 1, tzinfo=UTC), pending_limit=3)
+    writer.append([accrual("a", 1), accrual("b", 2)])  # three accounts pending: written now
+    assert services.balance(session, "payable:2") == -500_000
+    writer.append([accrual("c", 3)])
+    assert services.balance(session, "payable:3") == 0  # waiting for flush_balances
+    writer.flush_balances()
+    assert services.balance(session, "payable:3") == -500_000
+    assert verify_ledger(session, []).ok
+
+
+def test_a_bulk_post_refused_midway_leaves_the_chunks_before_it_balanced(session):
+    services.post_entry(session, accrual("k3", 3), actor=CLERK)
+    drafts = [accrual("k1", 1), accrual("k2", 2), accrual("k3", 3, amount=1)]
+    with pytest.raises(Conflict, match="'k3'"):
+        services.post_entries(session, drafts, actor=CLERK, chunk_size=2)
+    # A caller that handles the refusal and commits keeps the first chunk, with its balances.
+    assert services.balances(session, ["payable:1", "payable:2"]) == {
+        "payable:1": -500_000,
+        "payable:2": -500_000,
+    }
+    assert verify_ledger(session, []).ok
 
 
 def test_rerunning_a_bulk_post_posts_nothing_and_counts_the_skips(session):

@@ -5,10 +5,11 @@ import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payments.chain import encode, encode_items, link_hash
+from payments.chain import canonical_json, encode, encode_items, link_hash
 from payments.ledger.hashing import CONTENT_DOMAIN, ENTRY_DOMAIN, content_hash, entry_hash
 
 
@@ -120,3 +121,22 @@ def test_one_instant_in_two_time_zones_is_not_confused_by_the_remembered_encodin
     )
     assert first != second
     assert second == link_hash(ENTRY_DOMAIN, 1, "p" * 64, ("c" * 64, hanoi, "a", "k"))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(json_values)
+def test_the_memo_text_is_exactly_what_json_dumps_writes(value):
+    assert canonical_json(value) == json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+
+
+def test_a_memo_value_json_cannot_write_is_refused_as_json_dumps_refuses_it():
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        canonical_json({"when": date(2025, 7, 1)})
