@@ -20,6 +20,7 @@ MAX_REF_LENGTH = 80
 MAX_AMOUNT_VND = 2**63 - 1  # BIGINT
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _JSON_SCALARS = (str, int, bool, type(None))
+_EXACT_SCALARS = frozenset(_JSON_SCALARS)  # the common case, checked without isinstance
 
 
 class EntryKind(StrEnum):
@@ -182,8 +183,20 @@ def _check_links(draft: EntryDraft) -> None:
 
 
 def _json_safe(value: Any) -> bool:
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _json_safe(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_json_safe(item) for item in value)
-    return isinstance(value, _JSON_SCALARS)
+    """Only objects with string keys, lists, strings, integers, booleans and None: no floats.
+    A loop over a stack rather than recursion: accrual memos hold a few hundred values each,
+    and this runs once per entry drafted."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if type(item) in _EXACT_SCALARS:
+            continue
+        if isinstance(item, dict):
+            if not all(isinstance(key, str) for key in item):
+                return False
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif not isinstance(item, _JSON_SCALARS):
+            return False
+    return True

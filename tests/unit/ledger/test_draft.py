@@ -64,6 +64,9 @@ def test_an_unbalanced_or_malformed_draft_is_refused_before_the_database(posting
         ({"kind": "reversal", "reverses_seq": 0}, "positive"),
         ({"memo": {"rate": 1.5}}, "without floats"),
         ({"memo": {1: "x"}}, "JSON object"),
+        ({"memo": {"rows": [{"code": "a", "value": 1}, {"code": "b", "value": 0.5}]}}, "without floats"),
+        ({"memo": {"rows": [{"code": "a", "parts": ({"x": 1},)}]}}, "without floats"),
+        ({"memo": {"nested": {"deeper": {2: "int key"}}}}, "without floats"),
         ({"memo": ["x"]}, "JSON object"),
     ],
 )
