@@ -10,8 +10,9 @@ from payments.adapters.base import PayoutAdapter
 from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.reconcile import repository
+from payments.reconcile.chunk import Tally
 from payments.reconcile.ingest import stage_callback
-from payments.reconcile.processing import Tally, reconcile_lines
+from payments.reconcile.processing import reconcile_lines
 
 CALLBACK_ACTOR = Actor(username="callback", role="system")
 

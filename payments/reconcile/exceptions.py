@@ -5,11 +5,11 @@ every change is appended to `recon_exception_events` and to the audit log. Raisi
 idempotent by fingerprint (the same problem found twice is one exception).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from payments.audit.services import record_event
@@ -51,21 +51,49 @@ class Problem:
 
 def raise_exception(session: Session, problem: Problem, *, actor: Actor, clock: Clock = utcnow) -> bool:
     """Record `problem` unless its fingerprint is already recorded. True if it is new."""
-    if problem.kind not in KINDS:
-        raise InvalidInput(f"unknown exception class {problem.kind!r}")
-    if repository.exception_by_fingerprint(session, problem.fingerprint) is not None:
-        return False
+    return bool(raise_exceptions(session, [problem], actor=actor, clock=clock))
+
+
+def raise_exceptions(
+    session: Session, problems: Sequence[Problem], *, actor: Actor, clock: Clock = utcnow
+) -> list[Problem]:
+    """Record each problem whose fingerprint is not recorded yet (nor earlier in `problems`),
+    with its `raised` event and audit record; returns those it recorded.
+
+    A chunk of a large statement raises hundreds at once: one query finds the fingerprints
+    already known and the rows are inserted together, not an object and a flush each."""
+    unknown = sorted({p.kind for p in problems} - set(KINDS))
+    if unknown:
+        raise InvalidInput(f"unknown exception class {unknown[0]!r}")
+    seen = repository.known_fingerprints(session, [p.fingerprint for p in problems])
+    fresh = []
+    for problem in problems:
+        if problem.fingerprint not in seen:
+            seen.add(problem.fingerprint)
+            fresh.append(problem)
+    if not fresh:
+        return []
     now = clock()
-    row = ReconException(
-        kind=problem.kind, state="open", fingerprint=problem.fingerprint, adapter=problem.adapter,
-        payout_id=problem.payout_id, line_id=problem.line_id, import_id=problem.import_id,
-        amount_vnd=problem.amount_vnd, detail=problem.detail[:500], data=problem.data or {},
-        created_at=now, updated_at=now,
+    table = ReconException.__table__
+    rows = [
+        {"kind": p.kind, "state": "open", "fingerprint": p.fingerprint, "adapter": p.adapter,
+         "payout_id": p.payout_id, "line_id": p.line_id, "import_id": p.import_id,
+         "amount_vnd": p.amount_vnd, "detail": p.detail[:500], "data": p.data or {},
+         "created_at": now, "updated_at": now}
+        for p in fresh
+    ]  # fmt: skip
+    inserted = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    ids = list(inserted.scalars())
+    session.execute(
+        insert(ReconExceptionEvent.__table__),
+        [{"exception_id": i, "action": "raised", "actor": actor.username, "note": p.detail, "data": None,
+          "at": now} for i, p in zip(ids, fresh, strict=True)],
     )  # fmt: skip
-    session.add(row)
-    session.flush()
-    _event(session, row, actor, "raised", note=problem.detail, data=None, clock=clock)
-    return True
+    for exception_id, problem in zip(ids, fresh, strict=True):
+        after = {"kind": problem.kind, "state": "open", "action": "raised", "assignee": None}
+        action = "reconcile.exception.raised"
+        record_event(session, actor, action, "recon_exception", exception_id, after=after, clock=clock)
+    return fresh
 
 
 def get_exception(session: Session, exception_id: int) -> ReconException:

@@ -21,10 +21,10 @@ from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.errors import Conflict
-from payments.reconcile import repository
+from payments.reconcile import bulk, repository
 from payments.reconcile.csv_reports import CsvMapping
 from payments.reconcile.lines import Line, StatementRef, Totals
-from payments.reconcile.model import ReconImport, ReconLine, ReconStatement
+from payments.reconcile.model import ReconImport, ReconStatement
 from payments.reconcile.sources import (
     callback_line,
     detect_kind,
@@ -182,8 +182,9 @@ def _stage(
     session.add(row)
     session.flush()
     totals: list[Totals] = []
-    buffer: list[dict] = []
+    buffer: list[Line] = []
     statements: set[str] = set()
+    count = booked = 0  # kept in locals: an ORM attribute per line costs more than the line
     for item in items:
         if isinstance(item, Totals):
             totals.append(item)
@@ -191,15 +192,14 @@ def _stage(
         if isinstance(item, StatementRef):
             _refuse_known_statement(session, item, file_name, statements)
             continue
-        values = {name: getattr(item, name) for name in repository.LINE_FIELDS}
-        buffer.append(values | {"import_id": row.id, "reason_text": item.reason_text or None})
-        row.line_count += 1
-        row.booked_vnd += item.signed_vnd if item.movement else 0
+        buffer.append(item)
+        count += 1
+        booked += item.signed_vnd if item.movement else 0
         if len(buffer) >= STAGE_CHUNK:
-            session.execute(insert(ReconLine.__table__), buffer)
+            bulk.insert_lines(session, row.id, buffer)
             buffer.clear()
-    if buffer:
-        session.execute(insert(ReconLine.__table__), buffer)
+    bulk.insert_lines(session, row.id, buffer)
+    row.line_count, row.booked_vnd = count, booked
     if statements:  # the unique identity is the database's last word if two imports race
         session.execute(
             insert(ReconStatement.__table__),

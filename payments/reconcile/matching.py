@@ -30,9 +30,8 @@ FAILED_STATES = frozenset({"rejected", "returned"})
 MIN_PREFIX = 8  # a shorter reference says too little to be a prefix of one key
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A payout as matching sees it."""
+class Candidate(NamedTuple):
+    """A payout as matching sees it. (A tuple: one is made per payout a chunk names.)"""
 
     payout_id: int
     payout_key: str

@@ -27,6 +27,9 @@ from payments.disbursements.model import Payout
 # of keys; this one holds only those still in flight. It is reconciliation's, on their table.
 LIVE = "state IN ('sending', 'accepted', 'in_doubt')"  # literal: SQLite proves it from the query's
 Index("ix_payouts_live_amount", Payout.amount_vnd, sqlite_where=text(LIVE), postgresql_where=text(LIVE))
+# Pass 2 looks payouts up by the provider's transaction id. Without this index each chunk of a
+# statement read the whole payouts table for the few lines its keys did not match.
+Index("ix_payouts_provider_reference", Payout.provider_reference)
 
 
 class ReconImport(Base):

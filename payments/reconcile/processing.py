@@ -1,28 +1,26 @@
-"""Reconcile one chunk of staged lines: find candidates, match (pure), post, record.
+"""Reconcile one chunk of staged lines: find candidates, match (pure), decide, record.
 
-Every settlement and return goes through `disbursements.outcomes.apply_outcome`, whose
-entries are keyed by payout (`settle:<key>`, `return:<key>`), so running a chunk again posts
-nothing new, and exceptions are keyed by fingerprint. The caller owns the transaction.
+Each payout move is decided by `disbursements.outcomes.outcome_move`, so a payout reaches the
+same state with the same entry whichever way the news arrives; entries are keyed by payout
+(`settle:<key>`, `return:<key>`), so running a chunk again posts nothing new, and exceptions
+are keyed by fingerprint. What a chunk decides is written at its end (`chunk.Chunk.write`).
+The caller owns the transaction.
 """
 
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from payments.adapters.base import PayoutStatus
 from payments.clock import Clock
 from payments.context import Actor
-from payments.disbursements.model import Payout
-from payments.disbursements.outcomes import apply_outcome
+from payments.disbursements.outcomes import outcome_move
 from payments.errors import RuleViolation
-from payments.ledger.draft import EntryDraft
-from payments.ledger.services import post_entries
 from payments.reconcile import repository
+from payments.reconcile.bulk import PayoutMove
+from payments.reconcile.chunk import Chunk, HeldPayout, Tally
 from payments.reconcile.decisions import STATUS_CONFLICT, decide
-from payments.reconcile.exceptions import Problem, raise_exception
+from payments.reconcile.exceptions import Problem
 from payments.reconcile.lines import REJECTED, RETURNED, Line
 from payments.reconcile.matching import (
     MIN_PREFIX,
@@ -34,45 +32,8 @@ from payments.reconcile.matching import (
     match_lines,
     suggest,
 )
-from payments.reconcile.model import ReconMatch
 
 DEFAULT_REASON = "MS03"  # reason not specified
-
-
-@dataclass
-class Tally:
-    """Counts and đồng by outcome and by exception class, for the run's report."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    outcome_vnd: Counter[str] = field(default_factory=Counter)
-    exceptions: Counter[str] = field(default_factory=Counter)
-    exception_vnd: Counter[str] = field(default_factory=Counter)
-    lines: int = 0
-    posted: int = 0
-
-    def outcome(self, name: str, amount_vnd: int | None) -> None:
-        self.outcomes[name] += 1
-        self.outcome_vnd[name] += amount_vnd or 0
-
-    def exception(self, kind: str, amount_vnd: int | None) -> None:
-        self.exceptions[kind] += 1
-        self.exception_vnd[kind] += amount_vnd or 0
-
-
-@dataclass
-class Chunk:
-    """One chunk's working state: payouts by id with their adapter, drafts, matches."""
-
-    session: Session
-    adapter: str
-    import_id: int | None
-    actor: Actor
-    clock: Clock
-    tally: Tally
-    payouts: dict[int, tuple[Payout, str]] = field(default_factory=dict)
-    booked: dict[tuple[int, str | None], set[str | None]] = field(default_factory=dict)
-    drafts: list[EntryDraft] = field(default_factory=list)
-    matches: list[dict] = field(default_factory=list)
 
 
 def reconcile_lines(
@@ -97,28 +58,22 @@ def reconcile_lines(
         else:
             flagged.append((line_id, result))
     _raise_flags(chunk, flagged)
-    if chunk.matches:
-        session.execute(insert(ReconMatch.__table__), chunk.matches)
-    tally.posted += post_entries(session, chunk.drafts, actor=actor, clock=clock).posted
+    tally.posted += chunk.write()
     tally.lines += len(lines)
 
 
 def _index(chunk: Chunk, lines: list[Line]) -> CandidateIndex:
     """Candidates for pass 1 by key; for the rest, by reference, key prefix and block."""
     session = chunk.session
-    _remember(
-        chunk, repository.payouts_by_key(session, (ln.end_to_end_id for ln in lines if ln.end_to_end_id))
-    )
-    known = {p.payout_key for p, _ in chunk.payouts.values()}
+    chunk.hold(repository.payouts_by_key(session, (ln.end_to_end_id for ln in lines if ln.end_to_end_id)))
+    known = {p.payout_key for p in chunk.payouts.values()}
     rest = [ln for ln in lines if ln.end_to_end_id not in known]
     wanted = {r for ln in rest for r in (ln.instr_id, ln.provider_tx_id) if r}
-    found = repository.payouts_by_reference(session, wanted)
-    _remember(chunk, found)
     references: dict[str, list[Candidate]] = {}
-    for payout, _ in found:
+    for payout in chunk.hold(repository.payouts_by_reference(session, wanted)):
         references.setdefault(payout.provider_reference or "", []).append(_candidate(payout))
     prefixed, groups = _prefixed(chunk, rest), _groups(chunk, rest)
-    candidates = [_candidate(p) for p, _ in chunk.payouts.values()]
+    candidates = [_candidate(p) for p in chunk.payouts.values()]
     return CandidateIndex(candidates, references=references, groups=groups, prefixed=prefixed)
 
 
@@ -128,10 +83,9 @@ def _prefixed(chunk: Chunk, rest: list[Line]) -> dict[str, list[Candidate]]:
     for line in rest:
         prefix = line.reference
         if prefix and len(prefix) >= MIN_PREFIX:
-            matches = repository.payouts_by_prefix(chunk.session, prefix, line.amount_vnd)
-            _remember(chunk, matches)
+            matches = chunk.hold(repository.payouts_by_prefix(chunk.session, prefix, line.amount_vnd))
             known = {c.payout_id for c in prefixed.get(prefix, [])}
-            prefixed.setdefault(prefix, []).extend(_candidate(p) for p, _ in matches if p.id not in known)
+            prefixed.setdefault(prefix, []).extend(_candidate(p) for p in matches if p.id not in known)
     return prefixed
 
 
@@ -142,19 +96,14 @@ def _groups(chunk: Chunk, rest: list[Line]) -> dict[str, list[Candidate]]:
         blocks.update(repository.open_blocks(chunk.session, chunk.adapter))
     groups = {}
     for block in blocks:
-        members = repository.block_members(chunk.session, block)
-        _remember(chunk, members)
+        members = chunk.hold(repository.block_members(chunk.session, block))
         if members:
-            groups[block] = [_candidate(p) for p, _ in members]
+            groups[block] = [_candidate(p) for p in members]
     return groups
 
 
-def _remember(chunk: Chunk, found: list[tuple[Payout, str]]) -> None:
-    for payout, adapter in found:
-        chunk.payouts[payout.id] = (payout, adapter)
-
-
-def _candidate(payout: Payout) -> Candidate:
+def _candidate(payout: HeldPayout, sent_at: datetime | None = None) -> Candidate:
+    """`sent_at` matters only to suggestions (pass 4); reading it for every payout would cost."""
     return Candidate(
         payout_id=payout.id,
         payout_key=payout.payout_key,
@@ -162,32 +111,29 @@ def _candidate(payout: Payout) -> Candidate:
         state=payout.state,
         provider_reference=payout.provider_reference,
         beneficiary_name=payout.beneficiary_name,
-        sent_on=payout.updated_at.date(),
+        sent_on=sent_at.date() if sent_at is not None else None,
     )
 
 
 def _apply_match(chunk: Chunk, line_id: int, match: Match) -> None:
     line = match.line
     for candidate in match.payouts:
-        payout, adapter = chunk.payouts[candidate.payout_id]
-        outcome = apply_line(chunk, line_id, line, payout, adapter, match_pass=match.match_pass)
+        payout = chunk.payouts[candidate.payout_id]
+        outcome = apply_line(chunk, line_id, line, payout, match_pass=match.match_pass)
         chunk.tally.outcome(outcome, payout.amount_vnd)
 
 
-def apply_line(
-    chunk: Chunk, line_id: int, line: Line, payout: Payout, adapter: str, *, match_pass: int
-) -> str:
+def apply_line(chunk: Chunk, line_id: int, line: Line, payout: HeldPayout, *, match_pass: int) -> str:
     """Decide and apply what `line` means for `payout`; returns the outcome's name."""
     booked_key = (payout.id, line.direction)
     decision = decide(payout.state, line, booked_before=_booked_before(chunk, booked_key, line))
     outcome = decision.outcome
     if decision.apply is not None:
         try:
-            draft = _outcome_draft(chunk, line, payout, adapter, decision.apply)
+            _move(chunk, line, payout, decision.apply)
         except RuleViolation as exc:
-            draft, outcome = None, "conflict"
+            outcome = "conflict"
             _problem(chunk, STATUS_CONFLICT, line_id, line, payout, detail=str(exc.detail))
-        chunk.drafts += [draft] if draft else []
     if decision.exception is not None:
         _problem(
             chunk,
@@ -199,10 +145,7 @@ def apply_line(
         )
     if line.movement:
         chunk.booked.setdefault(booked_key, set()).add(line.account_servicer_ref)
-    chunk.matches.append(
-        {"line_id": line_id, "payout_id": payout.id, "match_pass": match_pass, "outcome": outcome,
-         "movement": line.movement, "direction": line.direction, "created_at": chunk.clock()}
-    )  # fmt: skip
+    chunk.matches.append((line_id, payout.id, match_pass, outcome, line.movement, line.direction))
     return outcome
 
 
@@ -215,17 +158,29 @@ def _booked_before(chunk: Chunk, key: tuple[int, str | None], line: Line) -> boo
     return line.account_servicer_ref is None or line.account_servicer_ref not in earlier
 
 
-def _outcome_draft(chunk: Chunk, line: Line, payout: Payout, adapter: str, status: str) -> EntryDraft | None:
+def _move(chunk: Chunk, line: Line, payout: HeldPayout, status: str) -> None:
+    """Move `payout` as `status` says, in the chunk's copy and its moves, with its entry.
+    Raises RuleViolation for a move its state does not allow."""
     reason = (line.reason or DEFAULT_REASON) if status in (REJECTED, RETURNED) else None
     reference = line.provider_tx_id or line.instr_id if not payout.provider_reference else None
     day = line.booking_date or chunk.clock().date()
-    return apply_outcome(
-        payout, adapter, PayoutStatus(status), reason=reason, reason_text=line.reason_text,
-        reference=reference, day=day, clock=chunk.clock,
+    move = outcome_move(
+        payout, payout.adapter, PayoutStatus(status), reason=reason, reason_text=line.reason_text,
+        reference=reference, day=day,
     )  # fmt: skip
+    if move is None:
+        return
+    new_reference = move.provider_reference if move.provider_reference != payout.provider_reference else None
+    chunk.moves.append(
+        PayoutMove(payout.id, payout.state, move.state, move.reason_code, move.reason_text, new_reference)
+    )
+    payout.state, payout.reason_code, payout.reason_text = move.state, move.reason_code, move.reason_text
+    payout.provider_reference = move.provider_reference
+    if move.entry is not None:
+        chunk.drafts.append(move.entry)
 
 
-def _explain(kind: str, line: Line, payout: Payout) -> str:
+def _explain(kind: str, line: Line, payout: HeldPayout) -> str:
     where = f"line {line.line_no}" if line.line_no else f"item {line.position}"
     return {
         "DUPLICATE_CONFIRMATION": f"{where} books payout {payout.payout_key} a second time",
@@ -235,7 +190,7 @@ def _explain(kind: str, line: Line, payout: Payout) -> str:
 
 
 def _problem(
-    chunk: Chunk, kind: str, line_id: int | None, line: Line, payout: Payout | None, *, detail: str
+    chunk: Chunk, kind: str, line_id: int | None, line: Line, payout: HeldPayout | None, *, detail: str
 ) -> None:
     suffix = f":{payout.id}" if payout is not None else ""
     problem = Problem(
@@ -244,15 +199,14 @@ def _problem(
         amount_vnd=line.amount_vnd if line.amount_vnd is not None else (payout and payout.amount_vnd),
         data=_line_data(line),
     )  # fmt: skip
-    if raise_exception(chunk.session, problem, actor=chunk.actor, clock=chunk.clock):
-        chunk.tally.exception(kind, problem.amount_vnd)
+    chunk.problems.append(problem)
 
 
 def _raise_flags(chunk: Chunk, flagged: list[tuple[int, Flag]]) -> None:
     """Pass 4 for unmatched movements: suggestions stored with the exception."""
     amounts = [f.line.amount_vnd for _, f in flagged if f.kind == UNMATCHED and f.line.amount_vnd]
     found = repository.suggestion_pool(chunk.session, amounts) if amounts else []
-    pool = [_candidate(p) for p, _ in found]
+    pool = [_candidate(HeldPayout(*row[:-1]), sent_at=row.updated_at) for row in found]
     for line_id, flag in flagged:
         extra = {"candidates": [_brief(c) for c in flag.candidates]}
         if flag.kind == UNMATCHED and flag.line.amount_vnd:
@@ -265,8 +219,7 @@ def _raise_flags(chunk: Chunk, flagged: list[tuple[int, Flag]]) -> None:
             payout_id=flag.candidates[0].payout_id if len(flag.candidates) == 1 else None,
             amount_vnd=flag.line.amount_vnd, data={**_line_data(flag.line), **extra},
         )  # fmt: skip
-        if raise_exception(chunk.session, problem, actor=chunk.actor, clock=chunk.clock):
-            chunk.tally.exception(flag.kind, flag.line.amount_vnd)
+        chunk.problems.append(problem)
         chunk.tally.outcome("exception", flag.line.amount_vnd)
 
 

@@ -1,11 +1,11 @@
 """Reconciliation queries. No rules here; every IN list is bounded by the caller's chunk."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, func, literal, or_, select, text
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy import Row, Select, String, and_, cast, func, literal, or_, select, text
+from sqlalchemy.orm import Session
 
 from payments.disbursements.model import Batch, Payout
 from payments.disbursements.states import IN_FLIGHT_STATES
@@ -14,8 +14,8 @@ from payments.ledger.model import Account, Entry, Posting
 from payments.reconcile.lines import CREDIT, DEBIT, Line
 from payments.reconcile.model import LIVE, ReconException, ReconImport, ReconLine, ReconMatch, ReconStatement
 
-LINE_FIELDS = tuple(f for f in Line.__slots__)  # type: ignore[attr-defined]
 SUGGESTION_POOL = 50
+IN_LIMIT = 5_000  # values in one IN list: well under SQLite's and PostgreSQL's parameter limits
 EXPLAINING = ("settled", "confirmed", "returned")  # match outcomes whose payout entry stands for the line
 WRITE_OFF_KEY_PREFIX = "writeoff:exception:"
 
@@ -39,39 +39,53 @@ def pending_imports(session: Session, adapter: str | None = None) -> list[ReconI
 
 def lines_after(session: Session, import_id: int, position: int, limit: int) -> list[tuple[int, Line]]:
     """(line id, Line) of an import after `position`, in file order."""
-    columns = [ReconLine.id] + [getattr(ReconLine, name) for name in LINE_FIELDS]
     query = (
-        select(*columns)
+        select(ReconLine.id, *_LINE_COLUMNS)
         .where(ReconLine.import_id == import_id, ReconLine.position > position)
         .order_by(ReconLine.position)
         .limit(limit)
     )
-    return [(row[0], _line(row[1:])) for row in session.execute(query)]
+    return [(row[0], Line(*row[1:])) for row in session.execute(query)]
 
 
-def _line(values: Sequence[object]) -> Line:
-    found = dict(zip(LINE_FIELDS, values, strict=True))
-    found["reason_text"] = found["reason_text"] or ""
-    return Line(**found)  # type: ignore[arg-type]
+# Line's fields in its order, so that a row is its constructor's arguments
+_LINE_COLUMNS = tuple(
+    func.coalesce(ReconLine.reason_text, "") if name == "reason_text" else getattr(ReconLine, name)
+    for name in Line.__slots__  # type: ignore[attr-defined]
+)
 
 
-def payouts_by_key(session: Session, keys: Iterable[str]) -> list[tuple[Payout, str]]:
+PAYOUT_COLUMNS = (
+    Payout.id, Payout.payout_key, Payout.beneficiary_id, Payout.amount_vnd, Payout.state,
+    Payout.provider_reference, Payout.beneficiary_name, Payout.reason_code, Payout.reason_text,
+    Batch.adapter,
+)  # fmt: skip
+"""What matching and outcomes read of a payout, with its batch's adapter (the sealed
+instrument and its masked copy stay in the database): `processing.HeldPayout`'s fields."""
+
+
+def payouts_by_key(session: Session, keys: Iterable[str]) -> list[Row[Any]]:
     wanted = list(set(keys))
     if not wanted:
         return []
-    query = _payouts().where(Payout.payout_key.in_(wanted))
-    return [(p, a) for p, a in session.execute(query)]
+    return list(session.execute(_payouts().where(Payout.payout_key.in_(wanted))))
 
 
-def payouts_by_reference(session: Session, references: Iterable[str]) -> list[tuple[Payout, str]]:
+def payouts_by_reference(session: Session, references: Iterable[str]) -> list[Row[Any]]:
     wanted = list(set(references))
     if not wanted:
         return []
-    query = _payouts().where(Payout.provider_reference.in_(wanted))
-    return [(p, a) for p, a in session.execute(query)]
+    return list(session.execute(_payouts().where(Payout.provider_reference.in_(wanted))))
 
 
-def payouts_by_prefix(session: Session, prefix: str, amount_vnd: int | None) -> list[tuple[Payout, str]]:
+def payouts_by_id(session: Session, payout_ids: Iterable[int]) -> list[Row[Any]]:
+    wanted = list(set(payout_ids))
+    if not wanted:
+        return []
+    return list(session.execute(_payouts().where(Payout.id.in_(wanted))))
+
+
+def payouts_by_prefix(session: Session, prefix: str, amount_vnd: int | None) -> list[Row[Any]]:
     # The range lets the unique index on payout_key find them; LIKE keeps the answer exact.
     query = _payouts().where(
         Payout.payout_key >= prefix,
@@ -80,41 +94,49 @@ def payouts_by_prefix(session: Session, prefix: str, amount_vnd: int | None) -> 
     )
     if amount_vnd is not None:
         query = query.where(Payout.amount_vnd == amount_vnd)
-    return [(p, a) for p, a in session.execute(query.limit(SUGGESTION_POOL))]
+    return list(session.execute(query.limit(SUGGESTION_POOL)))
 
 
 def _payouts() -> Select:
-    """Payouts with their batch's adapter, loading only what matching and outcomes touch (the
-    sealed instrument and its masked copy stay in the database)."""
-    wanted = load_only(
-        Payout.id, Payout.payout_key, Payout.beneficiary_id, Payout.amount_vnd, Payout.state,
-        Payout.reason_code, Payout.reason_text, Payout.provider_reference, Payout.beneficiary_name,
-        Payout.updated_at, Payout.batch_id,
-    )  # fmt: skip
-    return select(Payout, Batch.adapter).join(Batch, Batch.id == Payout.batch_id).options(wanted)
+    """`PAYOUT_COLUMNS` as plain rows: a chunk reads thousands of payouts, and ORM objects
+    (loading them, tracking their changes, flushing them one by one) cost more than the rest."""
+    return select(*PAYOUT_COLUMNS).join(Batch, Batch.id == Payout.batch_id)
 
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def block_members(session: Session, payment_info_id: str) -> list[tuple[Payout, str]]:
+def block_members(session: Session, payment_info_id: str) -> list[Row[Any]]:
     """Payouts a status report listed under a payment block, or a batch named `B<id>-<period>`."""
     listed = (
         select(ReconMatch.payout_id)
         .join(ReconLine, ReconLine.id == ReconMatch.line_id)
         .where(ReconLine.payment_info_id == payment_info_id, ReconLine.movement.is_(False))
     )
-    query = select(Payout, Batch.adapter).join(Batch, Batch.id == Payout.batch_id)
-    found = [(p, a) for p, a in session.execute(query.where(Payout.id.in_(listed)).order_by(Payout.id))]
+    query = _payouts()
+    found = list(session.execute(query.where(Payout.id.in_(listed)).order_by(Payout.id)))
     if found or not payment_info_id.startswith("B"):
         return found
     batch_id = payment_info_id[1:].split("-", 1)[0]
     if not batch_id.isdigit():
         return []
-    return [
-        (p, a) for p, a in session.execute(query.where(Payout.batch_id == int(batch_id)).order_by(Payout.id))
-    ]
+    return list(session.execute(query.where(Payout.batch_id == int(batch_id)).order_by(Payout.id)))
+
+
+def in_parts(values: list[Any], size: int = IN_LIMIT) -> Iterator[list[Any]]:
+    """`values` in slices short enough for one IN list."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def known_fingerprints(session: Session, fingerprints: Iterable[str]) -> set[str]:
+    """Which of `fingerprints` are already recorded as exceptions."""
+    wanted, found = sorted(set(fingerprints)), set[str]()
+    for part in in_parts(wanted):
+        query = select(ReconException.fingerprint).where(ReconException.fingerprint.in_(part))
+        found.update(session.scalars(query))
+    return found
 
 
 def open_blocks(session: Session, adapter: str, limit: int = 100) -> list[str]:
@@ -133,20 +155,22 @@ def open_blocks(session: Session, adapter: str, limit: int = 100) -> list[str]:
     return [block for block in session.scalars(query) if block]
 
 
-def suggestion_pool(session: Session, amounts: Iterable[int]) -> list[tuple[Payout, str]]:
-    """Payouts still in flight whose amount is one of `amounts`, a bounded number of each.
+def suggestion_pool(session: Session, amounts: Iterable[int]) -> list[Row[Any]]:
+    """Payouts still in flight whose amount is one of `amounts`, a bounded number of each:
+    `PAYOUT_COLUMNS` and when each was last sent (`updated_at`).
 
     Read through the partial index `ix_payouts_live_amount` (only in-flight payouts are in
     it), so the cost follows what is in flight, not every payout ever made."""
-    found: list[tuple[Payout, str]] = []
+    found: list[Row[Any]] = []
     for amount in sorted(set(amounts)):
         query = (
             _payouts()
+            .add_columns(Payout.updated_at)
             .where(Payout.amount_vnd == amount, text(f"payouts.{LIVE}"))
             .order_by(Payout.id)
             .limit(SUGGESTION_POOL)
         )
-        found += [(p, a) for p, a in session.execute(query)]
+        found += session.execute(query)
     return found
 
 
@@ -296,9 +320,7 @@ def three_way(session: Session, adapter: str) -> dict[str, int]:
 
 
 def line_by_id(session: Session, line_id: int) -> Line:
-    columns = [getattr(ReconLine, name) for name in LINE_FIELDS]
-    row = session.execute(select(*columns).where(ReconLine.id == line_id)).one()
-    return _line(tuple(row))
+    return Line(*session.execute(select(*_LINE_COLUMNS).where(ReconLine.id == line_id)).one())
 
 
 def payout_with_adapter(session: Session, payout_id: int) -> tuple[Payout, str] | None:

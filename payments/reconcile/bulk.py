@@ -1,0 +1,111 @@
+"""A chunk's writes in bulk: staged lines, matches and payout moves, thousands at a time.
+
+Staged lines and matches go to the database driver as tuples, the way the ledger writes its
+rows (see `payments.ledger.driver`): for a million lines, SQLAlchemy's turning of each dict
+into parameters costs about as much as the insert itself. Payout moves are grouped, since
+most of a statement's are alike. The caller owns the transaction.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from payments.disbursements.model import Payout
+from payments.ledger.driver import Driver
+from payments.reconcile.lines import Line
+from payments.reconcile.model import ReconLine, ReconMatch
+from payments.reconcile.repository import in_parts
+
+_STAGED_COLUMNS = (
+    "import_id", "position", "movement", "status", "amount_vnd", "direction", "booking_date",
+    "end_to_end_id", "instr_id", "provider_tx_id", "account_servicer_ref", "payment_info_id",
+    "reference", "reason", "reason_text", "holder_name", "batch_count", "line_no",
+)  # fmt: skip
+MATCH_COLUMNS = ("line_id", "payout_id", "match_pass", "outcome", "movement", "direction", "created_at")
+
+
+def insert_lines(session: Session, import_id: int, lines: Sequence[Line]) -> None:
+    """Stage `lines` of an import (an empty reason text is stored as NULL)."""
+    driver = Driver(session)
+    day = driver.stored_date
+    rows = [
+        (
+            import_id,
+            ln.position,
+            ln.movement,
+            ln.status,
+            ln.amount_vnd,
+            ln.direction,
+            day(ln.booking_date) if ln.booking_date is not None else None,
+            ln.end_to_end_id,
+            ln.instr_id,
+            ln.provider_tx_id,
+            ln.account_servicer_ref,
+            ln.payment_info_id,
+            ln.reference,
+            ln.reason,
+            ln.reason_text or None,
+            ln.holder_name,
+            ln.batch_count,
+            ln.line_no,
+        )
+        for ln in lines
+    ]  # in _STAGED_COLUMNS order
+    driver.insert(ReconLine.__tablename__, _STAGED_COLUMNS, rows)
+
+
+def insert_matches(session: Session, matches: Sequence[tuple[Any, ...]], now: datetime) -> None:
+    """Record `matches`: tuples in `MATCH_COLUMNS` order without `created_at`, which is `now`."""
+    driver = Driver(session)
+    at = driver.stored_datetime(now)
+    driver.insert(ReconMatch.__tablename__, MATCH_COLUMNS, [(*match, at) for match in matches])
+
+
+class PayoutMove(NamedTuple):
+    """One payout's move as a chunk decided it; `provider_reference` None leaves it as it is."""
+
+    payout_id: int
+    was: str
+    state: str
+    reason_code: str | None
+    reason_text: str | None
+    provider_reference: str | None
+
+
+def move_payouts(session: Session, moves: Sequence[PayoutMove], now: datetime) -> int:
+    """Apply `moves` in order, each guarded by the state it was decided from; returns how many
+    rows moved (fewer than `moves` when another writer moved one meanwhile).
+
+    Most of a statement's moves are alike (accepted -> settled, no reason), so alike moves are
+    one `UPDATE ... WHERE id IN (...)`. A payout moved twice (settled, then returned) has its
+    second move in a later round, so the two are applied in the order they were decided."""
+    moved, rounds = 0, _rounds(moves)
+    for round_moves in rounds:
+        alike: dict[tuple, list[int]] = {}
+        for move in round_moves:
+            alike.setdefault(move[1:], []).append(move.payout_id)
+        for (was, state, code, text_, reference), ids in alike.items():
+            values: dict[str, Any] = {"state": state, "reason_code": code, "reason_text": text_}
+            values["updated_at"] = now
+            if reference is not None:
+                values["provider_reference"] = reference
+            for part in in_parts(ids):
+                query = update(Payout).where(Payout.id.in_(part), Payout.state == was).values(**values)
+                moved += session.execute(query.execution_options(synchronize_session=False)).rowcount
+    return moved
+
+
+def _rounds(moves: Sequence[PayoutMove]) -> list[list[PayoutMove]]:
+    """Each payout's first move in round 0, its second in round 1, ..."""
+    rounds: list[list[PayoutMove]] = []
+    seen: dict[int, int] = {}
+    for move in moves:
+        number = seen.get(move.payout_id, 0)
+        seen[move.payout_id] = number + 1
+        if number == len(rounds):
+            rounds.append([])
+        rounds[number].append(move)
+    return rounds
