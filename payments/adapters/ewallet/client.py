@@ -9,7 +9,6 @@ A timeout after sending gives `unknown`; only a failed connection is retried.
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,7 +16,6 @@ from urllib.parse import quote
 
 from payments.adapters.base import (
     AdapterConfigError,
-    AdapterProtocolError,
     AdapterServices,
     AdapterUnavailable,
     AdapterUnsupported,
@@ -168,29 +166,10 @@ class EwalletAdapter:
         return mapping.send_result_from_wire(self._json(reply, "disbursement answer"))
 
     def _exchange(self, method: str, path: str, body: bytes) -> Reply:
-        request_id = uuid.uuid4().hex
-        stamp = str(int(self._clock().timestamp()))
-        headers = {
-            "Content-Type": "application/json",
-            "X-Partner-Code": self._partner,
-            "X-Request-Id": request_id,
-            "X-Timestamp": stamp,
-            "X-Signature": signing.sign(
-                self._secret, signing.request_message(method, path, stamp, request_id, body)
-            ),
-        }
-        reply = self._transport.exchange(method, path, headers, body)
-        if reply.status < 500:
-            self._check_signature(reply, request_id)
-        return reply
-
-    def _check_signature(self, reply: Reply, request_id: str) -> None:
-        stamp = reply.headers.get("x-timestamp", "")
-        message = signing.response_message(reply.status, request_id, stamp, reply.body)
-        if reply.headers.get("x-request-id") != request_id or not signing.verify(
-            self._secret, message, reply.headers.get("x-signature", "")
-        ):
-            raise AdapterProtocolError(f"{self.name}: the wallet's response signature does not verify")
+        return signing.signed_exchange(
+            self._transport, method, path, body, secret=self._secret, clock=self._clock,
+            identity=("X-Partner-Code", self._partner), provider=f"{self.name}: the wallet's",
+        )  # fmt: skip
 
     def _json(self, reply: Reply, what: str) -> dict[str, Any]:
         return json_object(reply, self.name, what, refused="the wallet refused our signature or partner code")

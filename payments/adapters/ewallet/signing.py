@@ -8,6 +8,12 @@ Timestamps are Unix seconds.
 
 import hashlib
 import hmac
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from payments.adapters.base import AdapterProtocolError
+from payments.adapters.transport import Reply, Transport
 
 
 def _digest(body: bytes) -> str:
@@ -32,3 +38,38 @@ def sign(secret: bytes, message: bytes) -> str:
 
 def verify(secret: bytes, message: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, message).encode(), signature.encode("utf-8", "replace"))
+
+
+def signed_exchange(
+    transport: Transport,
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    secret: bytes,
+    identity: tuple[str, str],
+    clock: Callable[[], datetime],
+    provider: str,
+) -> Reply:
+    """One signed request, and its answer's signature checked (bound to our request id).
+
+    `identity` is our header and value (the e-wallet's partner code, the post office's client
+    id). An answer below 500 whose signature does not verify raises AdapterProtocolError
+    naming `provider`, e.g. "demo-wallet: the wallet's"."""
+    request_id = uuid.uuid4().hex
+    stamp = str(int(clock().timestamp()))
+    headers = {
+        "Content-Type": "application/json",
+        identity[0]: identity[1],
+        "X-Request-Id": request_id,
+        "X-Timestamp": stamp,
+        "X-Signature": sign(secret, request_message(method, path, stamp, request_id, body)),
+    }
+    reply = transport.exchange(method, path, headers, body)
+    if reply.status < 500:
+        answer = response_message(reply.status, request_id, reply.headers.get("x-timestamp", ""), reply.body)
+        if reply.headers.get("x-request-id") != request_id or not verify(
+            secret, answer, reply.headers.get("x-signature", "")
+        ):
+            raise AdapterProtocolError(f"{provider} response signature does not verify")
+    return reply

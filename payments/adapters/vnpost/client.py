@@ -12,7 +12,6 @@ sending gives `unknown`; only a failed connection is retried.
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -181,29 +180,10 @@ class VnpostAdapter:
         return result
 
     def _exchange(self, method: str, path: str, body: bytes) -> Reply:
-        request_id = uuid.uuid4().hex
-        stamp = str(int(self._clock().timestamp()))
-        headers = {
-            "Content-Type": "application/json",
-            "X-Client-Id": self._client_id,
-            "X-Request-Id": request_id,
-            "X-Timestamp": stamp,
-            "X-Signature": signing.sign(
-                self._secret, signing.request_message(method, path, stamp, request_id, body)
-            ),
-        }
-        reply = self._transport.exchange(method, path, headers, body)
-        if reply.status < 500:
-            self._check_signature(reply, request_id)
-        return reply
-
-    def _check_signature(self, reply: Reply, request_id: str) -> None:
-        stamp = reply.headers.get("x-timestamp", "")
-        message = signing.response_message(reply.status, request_id, stamp, reply.body)
-        if reply.headers.get("x-request-id") != request_id or not signing.verify(
-            self._secret, message, reply.headers.get("x-signature", "")
-        ):
-            raise AdapterProtocolError(f"{self.name}: the post office's response signature does not verify")
+        return signing.signed_exchange(
+            self._transport, method, path, body, secret=self._secret, clock=self._clock,
+            identity=("X-Client-Id", self._client_id), provider=f"{self.name}: the post office's",
+        )  # fmt: skip
 
     def _json(self, reply: Reply, what: str) -> dict[str, Any]:
         return json_object(
