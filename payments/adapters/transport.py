@@ -11,7 +11,7 @@ import json
 import logging
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from payments.adapters.base import (
     AdapterConfigError,
     AdapterProtocolError,
+    AdapterUnavailable,
     CallbackRejected,
     PayoutStatus,
     SendResult,
@@ -145,3 +146,20 @@ def unix_time(stamp: str) -> datetime:
         return datetime.fromtimestamp(int(stamp), UTC)
     except (ValueError, OverflowError, OSError):
         raise CallbackRejected("callback timestamp is not Unix seconds") from None
+
+
+def read_with_retries(send: Callable[[], Reply], retries: int, failed: str) -> Reply:
+    """A read's answer below 500, retried on connection failures, timeouts and 5xx with
+    backoff (reads change nothing); AdapterUnavailable saying `failed` and why otherwise."""
+    problem = "no attempt"
+    for attempt in range(retries + 1):
+        try:
+            reply = send()
+        except (NothingSent, NoAnswer) as exc:
+            problem = str(exc)
+        else:
+            if reply.status < 500:
+                return reply
+            problem = f"HTTP {reply.status}"
+        time.sleep(0.05 * 2**attempt)
+    raise AdapterUnavailable(f"{failed}: {problem}")

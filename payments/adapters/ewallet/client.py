@@ -8,7 +8,6 @@ A timeout after sending gives `unknown`; only a failed connection is retried.
 
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -40,6 +39,7 @@ from payments.adapters.transport import (
     Transport,
     json_body,
     json_object,
+    read_with_retries,
     unix_time,
     unknown,
 )
@@ -179,20 +179,11 @@ class EwalletAdapter:
 
     def _read_reply(self, method: str, path: str, what: str, body: Any = None) -> Reply:
         data = b"" if body is None else json_body(body)
-        problem = "no attempt"
-        for attempt in range(self._read_retries + 1):
-            try:
-                reply = self._exchange(method, path, data)
-            except (NothingSent, NoAnswer) as exc:
-                problem = str(exc)
-            else:
-                if reply.status < 500:
-                    if reply.status == 401:
-                        self._json(reply, what)
-                    return reply
-                problem = f"HTTP {reply.status}"
-            time.sleep(0.05 * 2**attempt)
-        raise AdapterUnavailable(f"{self.name}: {what} failed: {problem}")
+        send = lambda: self._exchange(method, path, data)  # noqa: E731 - the request each attempt repeats
+        reply = read_with_retries(send, self._read_retries, f"{self.name}: {what} failed")
+        if reply.status == 401:
+            self._json(reply, what)  # raises: the wallet refused our credentials
+        return reply
 
 
 def create(name: str, settings: Mapping[str, Any], services: AdapterServices) -> EwalletAdapter:

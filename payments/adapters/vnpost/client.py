@@ -11,7 +11,6 @@ sending gives `unknown`; only a failed connection is retried.
 
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -44,6 +43,7 @@ from payments.adapters.transport import (
     Transport,
     json_body,
     json_object,
+    read_with_retries,
     unix_time,
     unknown,
 )
@@ -192,18 +192,9 @@ class VnpostAdapter:
 
     def _read(self, path: str, what: str) -> dict[str, Any]:
         """A GET, retried on connection failures, timeouts and 5xx: reads change nothing."""
-        problem = "no attempt"
-        for attempt in range(self._read_retries + 1):
-            try:
-                reply = self._exchange("GET", path, b"")
-            except (NothingSent, NoAnswer) as exc:
-                problem = str(exc)
-            else:
-                if reply.status < 500:
-                    return self._json(reply, what)
-                problem = f"HTTP {reply.status}"
-            time.sleep(0.05 * 2**attempt)
-        raise AdapterUnavailable(f"{self.name}: {what} failed: {problem}")
+        send = lambda: self._exchange("GET", path, b"")  # noqa: E731 - the request each attempt repeats
+        reply = read_with_retries(send, self._read_retries, f"{self.name}: {what} failed")
+        return self._json(reply, what)
 
 
 def create(name: str, settings: Mapping[str, Any], services: AdapterServices) -> VnpostAdapter:
