@@ -33,6 +33,7 @@ from payments.ledger.accounts import parse_account_code
 from payments.ledger.draft import EntryDraft, EntryKind, PostedEntry
 from payments.ledger.model import Entry
 from payments.ledger.writer import LEDGER_LOCK, ChainWriter, posted_entry
+from payments.memory import collector_paused
 
 DEFAULT_CHUNK = 5_000
 
@@ -86,7 +87,8 @@ def post_entries(
     iterator = iter(drafts)
     try:
         while chunk := list(islice(iterator, chunk_size)):
-            writer.append(chunk)
+            with collector_paused():
+                writer.append(chunk)
             if progress is not None:
                 progress(len(chunk))
     except Exception:

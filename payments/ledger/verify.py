@@ -21,6 +21,7 @@ from payments.ledger import notes, scan
 from payments.ledger import repository as q
 from payments.ledger.driver import Driver
 from payments.ledger.hashing import content_hash, entry_hash
+from payments.memory import collector_paused
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,10 @@ def verify_ledger(
     the database (an exported file), checked against the chain like the stored ones.
     """
     count, head = 0, GENESIS_HASH
-    for count, head, finding in _walk(session, progress):
-        if finding is not None:
-            return Verification(False, count, 0, head, finding.seq, finding.problem)
+    with collector_paused():  # the walk is a bounded loop of chunks; see payments.memory
+        for count, head, finding in _walk(session, progress):
+            if finding is not None:
+                return Verification(False, count, 0, head, finding.seq, finding.problem)
     finding = _balance_finding(session)
     if finding is not None:
         return Verification(False, count, 0, head, finding.seq, finding.problem)
