@@ -19,7 +19,7 @@ from payments.commands.registry import keys, registry
 from payments.commands.simulate import simulate
 from payments.commands.unclaimed import unclaimed_cash_command
 from payments.commands.up import up_command
-from payments.commands.users import password_command
+from payments.commands.users import activate_command, deactivate_command, password_command, roles_command
 from payments.security import services as security
 
 
@@ -145,6 +145,9 @@ cli.add_command(accrue_command)
 cli.add_command(batches)
 cli.add_command(demo_command)
 users.add_command(password_command)
+users.add_command(deactivate_command)
+users.add_command(activate_command)
+users.add_command(roles_command)
 cli.add_command(up_command)
 cli.add_command(reconcile)
 cli.add_command(unclaimed_cash_command)

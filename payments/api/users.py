@@ -11,11 +11,11 @@ from payments.api.schemas.users import (
     MeSchema,
     TokenCreateSchema,
     UserCreateSchema,
+    UserRolesSchema,
     UserSchema,
     UserWithTokenSchema,
 )
 from payments.api.session import db_session, unit_of_work
-from payments.errors import NotFound
 from payments.security import services
 from payments.security.model import User
 from payments.security.roles import ALL_ROLES, Role
@@ -57,10 +57,42 @@ class UserTokens(MethodView):
     def post(self, args: dict[str, Any], user_id: int) -> Any:
         """Issue another token for a user (shown once)."""
         with unit_of_work() as session:
-            user = session.get(User, user_id)
-            if user is None:
-                raise NotFound(f"user {user_id} does not exist")
+            user = services.get_user(session, user_id)
             return services.issue_token(session, current_actor(), user, ttl_days=_ttl(args))
+
+
+@blp.route("/users/<int:user_id>/deactivate")
+class UserDeactivate(MethodView):
+    @admits(Role.ADMIN)
+    @blp.response(200, UserSchema)
+    def post(self, user_id: int) -> Any:
+        """Deactivate a user: their tokens are refused from their next request. Deactivating twice
+        is harmless. The last active administrator cannot be deactivated (422)."""
+        with unit_of_work() as session:
+            return services.set_active(session, current_actor(), services.get_user(session, user_id), False)
+
+
+@blp.route("/users/<int:user_id>/activate")
+class UserActivate(MethodView):
+    @admits(Role.ADMIN)
+    @blp.response(200, UserSchema)
+    def post(self, user_id: int) -> Any:
+        """Activate a user again; their tokens still valid work again. Activating twice is harmless."""
+        with unit_of_work() as session:
+            return services.set_active(session, current_actor(), services.get_user(session, user_id), True)
+
+
+@blp.route("/users/<int:user_id>/roles")
+class UserRoles(MethodView):
+    @admits(Role.ADMIN)
+    @blp.arguments(UserRolesSchema)
+    @blp.response(200, UserSchema)
+    def put(self, args: dict[str, Any], user_id: int) -> Any:
+        """Replace a user's roles; they hold from the user's next request. The admin role cannot be
+        taken from the last active administrator (422)."""
+        with unit_of_work() as session:
+            user = services.get_user(session, user_id)
+            return services.set_roles(session, current_actor(), user, args["roles"])
 
 
 @blp.route("/tokens/<int:token_id>/revoke")

@@ -2,6 +2,8 @@
 
 A token is 32 random bytes, shown once; only its SHA-256 is kept (the token has full
 entropy, so a slow hash would add nothing). Every change is written to the audit log.
+A user can be deactivated and their roles changed, but never so that no active
+administrator is left: nobody could then manage users at all.
 """
 
 import hashlib
@@ -10,13 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
-from payments.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from payments.db import serialize_writers
+from payments.errors import Conflict, InvalidInput, NotFound, RuleViolation, Unauthorized
 from payments.security.model import ApiToken, User, UserRole
 from payments.security.roles import Role
 
@@ -59,6 +62,47 @@ def create_user(
     session.flush()
     after = {"username": username, "roles": sorted(role_set)}
     record_event(session, actor, "user.create", "user", user.id, after=after, clock=clock)
+    return user
+
+
+def set_active(session: Session, actor: Actor, user: User, active: bool, *, clock: Clock = utcnow) -> User:
+    """Activate or deactivate `user`. Tokens and console sessions are checked against the user on
+    every request, so an inactive user is refused from their next request on; nothing is revoked,
+    so activating again restores the tokens still valid. Setting the state the user already has
+    changes nothing and writes no event. Raises RuleViolation for the last active administrator."""
+    _read_again_in_turn(session, user)
+    if user.is_active == active:
+        return user
+    if not active and Role.ADMIN in user.roles:
+        _keep_an_active_admin(session, user, "deactivate them")
+    user.is_active = active
+    session.flush()
+    action, name = ("user.activate" if active else "user.deactivate"), {"username": user.username}
+    before, after = {**name, "is_active": not active}, {**name, "is_active": active}
+    record_event(session, actor, action, "user", user.id, before=before, after=after, clock=clock)
+    return user
+
+
+def set_roles(
+    session: Session, actor: Actor, user: User, roles: Iterable[str], *, clock: Clock = utcnow
+) -> User:
+    """Give `user` exactly `roles`. Roles are read again on every request, so the change holds from
+    the user's next request. Giving the roles the user already has changes nothing and writes no
+    event. Raises InvalidInput for no roles or an unknown one (as create_user), RuleViolation for
+    taking the admin role from the last active administrator."""
+    wanted = _parse_roles(roles)
+    _read_again_in_turn(session, user)
+    held = user.roles
+    if wanted == held:
+        return user
+    if user.is_active and Role.ADMIN in held - wanted:
+        _keep_an_active_admin(session, user, "take the admin role from them")
+    kept = [row for row in user.role_rows if Role(row.role) in wanted]
+    user.role_rows = kept + [UserRole(role=role.value) for role in sorted(wanted - held)]
+    session.flush()
+    name = {"username": user.username}
+    before, after = {**name, "roles": sorted(held)}, {**name, "roles": sorted(wanted)}
+    record_event(session, actor, "user.roles", "user", user.id, before=before, after=after, clock=clock)
     return user
 
 
@@ -110,6 +154,13 @@ def find_user(session: Session, username: str) -> User:
     return user
 
 
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    return user
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -123,3 +174,26 @@ def _parse_roles(roles: Iterable[str]) -> frozenset[Role]:
     if not role_set:
         raise InvalidInput("a user needs at least one role", field="roles")
     return frozenset(Role(role) for role in role_set)
+
+
+def _read_again_in_turn(session: Session, user: User) -> None:
+    """Wait for our turn among the audit chain's writers (every user change writes an event, so
+    this only takes that lock earlier), then read the user again: two administrators changing
+    users at once cannot both see the other as the remaining active administrator."""
+    serialize_writers(session, "audit_events")
+    session.refresh(user)
+
+
+def _keep_an_active_admin(session: Session, user: User, change: str) -> None:
+    """Refuse a change that would take away the last active administrator."""
+    others = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .join(UserRole)
+        .where(UserRole.role == Role.ADMIN.value, User.is_active.is_(True), User.id != user.id)
+    )
+    if not others:
+        raise RuleViolation(
+            f"{user.username} is the last active administrator; give the admin role to another active "
+            f"user first, then {change}"
+        )

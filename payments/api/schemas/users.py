@@ -6,14 +6,22 @@ from payments.security.roles import Role
 ROLE_NAMES = [role.value for role in Role]
 
 
+def _roles_field() -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.OneOf(ROLE_NAMES)), required=True, validate=validate.Length(min=1)
+    )
+
+
 class UserCreateSchema(StrictSchema):
     username = fields.String(
         required=True, validate=validate.Regexp(r"^[a-z0-9._-]{2,64}$", error="2 to 64 of a-z 0-9 . _ -")
     )
     display_name = fields.String(validate=validate.Length(max=200))
-    roles = fields.List(
-        fields.String(validate=validate.OneOf(ROLE_NAMES)), required=True, validate=validate.Length(min=1)
-    )
+    roles = _roles_field()
+
+
+class UserRolesSchema(StrictSchema):
+    roles = _roles_field()
 
 
 class TokenCreateSchema(StrictSchema):

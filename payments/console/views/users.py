@@ -1,9 +1,9 @@
 """Users for administrators: who holds which roles and API tokens; create a user with roles
-(and its first API token, shown once, as the API's POST /users does); revoke a token.
+(and its first API token, shown once, as the API's POST /users does); deactivate or activate a
+user; change a user's roles; revoke a token.
 
-Only what `payments.security.services` offers: there is no service to deactivate a user or to
-change roles, so the console offers neither. A console password is set with
-`payments users password NAME`.
+Only what `payments.security.services` offers, with its refusals (the last active administrator
+stays one) flashed as they are. A console password is set with `payments users password NAME`.
 """
 
 import re
@@ -18,6 +18,7 @@ from payments.api.session import db_session, unit_of_work
 from payments.clock import utcnow
 from payments.console import guard
 from payments.console.blueprint import bp
+from payments.console.labels import label
 from payments.errors import PaymentsError
 from payments.security import services
 from payments.security.model import ApiToken, User
@@ -70,6 +71,51 @@ def revoke_token(token_id: int) -> Response:
         flash(error.detail, "error")
     else:
         flash(_("Token %(prefix)s… of %(user)s is revoked.", prefix=prefix, user=owner), "ok")
+    return redirect(url_for("console.users"))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@guard.requires(Role.ADMIN)
+def deactivate_user(user_id: int) -> Response:
+    """Deactivate a user: their API tokens and console sessions are refused from their next request."""
+    return _set_active(user_id, active=False)
+
+
+@bp.post("/users/<int:user_id>/activate")
+@guard.requires(Role.ADMIN)
+def activate_user(user_id: int) -> Response:
+    return _set_active(user_id, active=True)
+
+
+@bp.post("/users/<int:user_id>/roles")
+@guard.requires(Role.ADMIN)
+def set_user_roles(user_id: int) -> Response:
+    """Give the user exactly the roles ticked; an empty form is refused by the service."""
+    try:
+        with unit_of_work() as session:
+            user = services.get_user(session, user_id)
+            services.set_roles(session, guard.console_actor(), user, request.form.getlist("roles"))
+            name, roles = user.username, ", ".join(label(role) for role in sorted(user.roles))
+    except PaymentsError as error:
+        flash(error.detail, "error")
+    else:
+        flash(_("%(user)s now has the roles: %(roles)s.", user=name, roles=roles), "ok")
+    return redirect(url_for("console.users"))
+
+
+def _set_active(user_id: int, *, active: bool) -> Response:
+    try:
+        with unit_of_work() as session:
+            user = services.get_user(session, user_id)
+            services.set_active(session, guard.console_actor(), user, active)
+            name = user.username
+    except PaymentsError as error:
+        flash(error.detail, "error")
+        return redirect(url_for("console.users"))
+    if active:
+        flash(_("%(user)s is active again.", user=name), "ok")
+    else:
+        flash(_("%(user)s is deactivated: their tokens and sessions are refused.", user=name), "ok")
     return redirect(url_for("console.users"))
 
 
