@@ -46,12 +46,12 @@ def run_accrual(engine) -> tuple[float, int, list[EntryDraft]]:
     elapsed = time.perf_counter() - started
     with factory() as session:
         posted = list(session.scalars(select(Entry).where(Entry.kind == "accrual").order_by(Entry.seq)))
-        drafts = [_copy(entry) for entry in posted]
+        drafts = [copy_entry(entry) for entry in posted]
     assert summary.posted == len(drafts), (summary.posted, len(drafts))
     return elapsed, summary.posted, drafts
 
 
-def _copy(entry: Entry) -> EntryDraft:
+def copy_entry(entry: Entry) -> EntryDraft:
     return EntryDraft(
         idempotency_key=f"baseline:{entry.idempotency_key}",
         kind=entry.kind,
