@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from contextlib import ExitStack
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -21,6 +22,7 @@ from werkzeug.serving import run_simple
 from payments import migrate, scheduler
 from payments.adapters.base import AdapterServices
 from payments.adapters.nonce_store import nonce_stores
+from payments.adapters.vnpost.window import PickupWindowCloser
 from payments.app import create_app
 from payments.commands.common import runtime
 from payments.config import Settings
@@ -31,6 +33,8 @@ from payments.registry.model import Beneficiary, PaymentInstrument
 from payments.security.login import set_password
 from payments.security.services import find_user, issue_token
 
+# Cash nobody collected within this goes back (NOAS), as when a real pickup window closes.
+PICKUP_WINDOW = timedelta(minutes=30)
 # Lively enough to watch: dispatch approved batches every minute, reconcile every five.
 DEV_SCHEDULE = (
     "dispatch=* * * * *;reconcile=*/5 * * * *;checkpoint=*/10 * * * *;age_payouts=0 * * * *;"
@@ -59,6 +63,7 @@ def up_command(host: str, port: int, beneficiaries: int) -> None:
         # From now on callbacks go to the running API, as a real provider's would.
         providers.wallet.outbox.callback_url = f"http://{host}:{port}/callbacks/{WALLET}"
         providers.post.outbox.callback_url = f"http://{host}:{port}/callbacks/{POST}"
+        stack.enter_context(PickupWindowCloser(providers.post, PICKUP_WINDOW))
         app = create_app(live)
         background = scheduler.start_in_background(app.extensions["payments"])
         stack.callback(background.shutdown, wait=False)

@@ -1,6 +1,8 @@
 """The post office simulator's books: cash orders wait at the counter, and our account is debited
 only when the beneficiary collects (a cash order that expires never left the account)."""
 
+from datetime import datetime
+
 from payments.adapters.simkit import Book, Transfer
 
 AWAITING, COLLECTED, REFUSED, EXPIRED = "accepted", "settled", "rejected", "returned"
@@ -41,10 +43,15 @@ class CashBook(Book):
             transfer.status, transfer.reason = EXPIRED, NOT_COLLECTED
             return transfer
 
-    def awaiting(self) -> list[str]:
-        """Keys of the orders still waiting at the counter, oldest first."""
+    def awaiting(self, placed_before: datetime | None = None) -> list[str]:
+        """Keys of the orders still waiting at the counter (placed before `placed_before`, if
+        given), oldest first."""
         with self.lock:
-            return [key for key, t in self.transfers.items() if t.status == AWAITING]
+            return [
+                key
+                for key, t in self.transfers.items()
+                if t.status == AWAITING and (placed_before is None or t.created_at < placed_before)
+            ]
 
     def available_vnd(self) -> int:
         """The balance less the cash already promised to orders awaiting pickup."""

@@ -86,10 +86,13 @@ class VnpostSimulator(SimulatorBase):
                 self._announce(transfer)
             return transfer is not None
 
-    def close_pickup_window(self) -> list[str]:
-        """Every order still waiting expires (NOAS, callbacks sent); returns their keys."""
+    def close_pickup_window(self, older_than: timedelta | None = None) -> list[str]:
+        """Every order still waiting (only those waiting longer than `older_than`, if given)
+        expires (NOAS, callbacks sent); returns their keys."""
         with self.book.lock:
-            expired = [t for key in self.book.awaiting() if (t := self.book.expire(key)) is not None]
+            placed_before = None if older_than is None else self.clock() - older_than
+            waiting = self.book.awaiting(placed_before)
+            expired = [t for key in waiting if (t := self.book.expire(key)) is not None]
             for transfer in expired:
                 self._announce(transfer)
             return [t.key for t in expired]

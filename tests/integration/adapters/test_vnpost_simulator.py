@@ -20,6 +20,7 @@ from payments.adapters.base import (
 )
 from payments.adapters.vnpost.pickups import PickupPlan
 from payments.adapters.vnpost.simulator import VnpostSimulator
+from payments.adapters.vnpost.window import PickupWindowCloser
 from tests.integration.adapters.support import cash_adapter, pay, pickup
 
 
@@ -242,3 +243,34 @@ def test_the_admin_endpoints_script_collect_and_close_the_window():
         assert admin(sim, "POST", "/_sim/close-window") == (200, {"expired": ["K-2"]})
         assert admin(sim, "GET", "/_sim/credits")[1]["credits"] == {"K-1": 1}
         assert adapter.status("K-2").reason is ReasonCode.NOAS
+
+
+def test_closing_the_window_for_old_orders_only_returns_cash_waiting_longer_than_the_window():
+    clock = Clock()
+    services = AdapterServices(clock=clock, nonce_store=lambda _name: InMemoryNonceStore(clock))
+    with VnpostSimulator(clock=clock, default_outcome="uncollected") as sim:
+        adapter = cash_adapter(sim, services=services)
+        adapter.send([pay("K-OLD", pickup(1))])
+        clock.now += timedelta(minutes=20)
+        adapter.send([pay("K-NEW", pickup(2))])
+        clock.now += timedelta(minutes=15)
+        assert sim.close_pickup_window(older_than=timedelta(minutes=30)) == ["K-OLD"]
+        assert sim.awaiting_pickup() == ["K-NEW"]
+        status = adapter.status("K-OLD")
+        assert (status.status, status.reason) == (PayoutStatus.RETURNED, ReasonCode.NOAS)
+        assert adapter.status("K-NEW").status is PayoutStatus.ACCEPTED
+        assert sim.credits() == {}
+
+
+def test_a_running_post_office_closes_its_pickup_window_by_itself():
+    with VnpostSimulator(default_outcome="uncollected") as sim:
+        adapter = cash_adapter(sim)
+        adapter.send([pay("K-1", pickup(1))])
+        with PickupWindowCloser(sim, timedelta(milliseconds=100), every_seconds=0.05):
+            deadline = time.monotonic() + 5
+            while sim.awaiting_pickup() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        status = adapter.status("K-1")
+        assert (status.status, status.reason) == (PayoutStatus.RETURNED, ReasonCode.NOAS)
+        [event] = [e for e in events(adapter, sim, 1) if e.payout_key == "K-1"]
+        assert (event.status, event.reason) == (PayoutStatus.RETURNED, ReasonCode.NOAS)
