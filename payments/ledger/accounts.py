@@ -11,6 +11,8 @@ from payments.errors import InvalidInput
 
 MAX_CODE_LENGTH = 120
 _OWNER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
+_REMEMBERED = 65_536  # codes whose parsing is remembered; the memory is cleared beyond that
+_parsed: dict[str, tuple["AccountType", str]] = {}
 
 
 class AccountType(StrEnum):
@@ -29,7 +31,21 @@ def account_code(account_type: AccountType | str, owner: str | int) -> str:
 
 
 def parse_account_code(code: str) -> tuple[AccountType, str]:
-    """(type, owner) of a code. Raises InvalidInput for an unknown type or a malformed owner."""
+    """(type, owner) of a code. Raises InvalidInput for an unknown type or a malformed owner.
+
+    Remembered for the codes seen last: a bulk post checks each code when the caller builds it
+    (`payable(42)`) and again in its draft, and the programme and adapter accounts recur in
+    every entry."""
+    if type(code) is str and (parsed := _parsed.get(code)) is not None:
+        return parsed
+    parsed = _parse(code)
+    if len(_parsed) >= _REMEMBERED:
+        _parsed.clear()
+    _parsed[code] = parsed
+    return parsed
+
+
+def _parse(code: str) -> tuple[AccountType, str]:
     if not isinstance(code, str) or len(code) > MAX_CODE_LENGTH:
         raise InvalidInput(f"account code {code!r} is not a string of at most {MAX_CODE_LENGTH} characters")
     kind, sep, owner = code.partition(":")
