@@ -69,12 +69,14 @@ class Plan:
     """Which months to bring up to date, for whom."""
 
     period: Period
-    everyone: tuple[Period, ...]  # months recomputed for every person (includes `period`)
+    everyone: tuple[Period, ...]  # months recomputed for every person (includes `period`), in order
     people_from: dict[int, Period]  # one person: every accrued month from this one
 
     def months_for(self, beneficiary_id: int, accrued: list[Period]) -> list[Period]:
         start = self.people_from.get(beneficiary_id)
-        extra = [p for p in accrued if start is not None and p >= start]
+        if start is None:
+            return list(self.everyone)  # most people: asked once each per run
+        extra = [p for p in accrued if p >= start]
         return sorted(set(self.everyone) | set(extra))
 
 
@@ -202,7 +204,7 @@ class _Chunk:
                 month,
                 c.code,
                 c.amount_vnd,
-                dict(c.explanation),
+                c.explanation,
             )
             for c in components
         ]
@@ -236,14 +238,15 @@ class _Chunk:
 
     def _offset_receivables(self, beneficiary_ids: list[int]) -> None:
         """Where a person owes us (receivable) and we owe them (payable), net the two."""
-        codes = [c for b in beneficiary_ids for c in (accounts.payable(b), accounts.receivable(b))]
-        current = balances(self.session, codes)
+        owing = ledger_view.receivables_owed(self.session, beneficiary_ids)
+        if not owing:
+            return
+        payable = balances(self.session, [accounts.payable(b) for b in owing])
         drafts = []
-        for b in beneficiary_ids:
-            receivable, owed = current[accounts.receivable(b)], -current[accounts.payable(b)]
-            if receivable > 0 and owed > 0:
+        for b, (receivable, seq) in owing.items():
+            owed = -payable[accounts.payable(b)]
+            if owed > 0:
                 amount = min(receivable, owed)
-                seq = ledger_view.last_seq(self.session, accounts.receivable(b))
                 drafts.append(offset_draft(b, self.plan.period, amount, seq))
                 self.summary.offset_vnd += amount
         self._post(drafts)
@@ -258,9 +261,17 @@ class _Chunk:
         facts = self.facts_by_enrolment.get(enrolment_id)
         if facts is None:
             return
-        self.summary.by_programme.setdefault(facts.programme, Tally()).add(amount)
-        self.summary.by_category.setdefault(facts.category_code, Tally()).add(amount)
-        self.summary.by_commune.setdefault(facts.current_commune_code, Tally()).add(amount)
+        _count(self.summary.by_programme, facts.programme, amount)
+        _count(self.summary.by_category, facts.category_code, amount)
+        _count(self.summary.by_commune, facts.current_commune_code, amount)
+
+
+def _count(tallies: dict[str, Tally], key: str, amount_vnd: int) -> None:
+    # Not setdefault(key, Tally()): that builds a Tally for every entry posted, three times.
+    tally = tallies.get(key)
+    if tally is None:
+        tally = tallies[key] = Tally()
+    tally.add(amount_vnd)
 
 
 def _vanished(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from payments.audit.model import AuditEvent
 from payments.entitlements.model import Rate
 from payments.entitlements.period import Period
+from payments.ledger import accounts
 from payments.ledger.model import Account, Balance, Entry, Posting
 from payments.registry.model import BeneficiaryVersion, Enrolment, EnrolmentVersion
 
@@ -120,11 +121,17 @@ def programmes_of(session: Session, enrolment_ids: list[int]) -> dict[int, str]:
     return {enrolment_id: programme for enrolment_id, programme in rows}  # noqa: C416 - rows are Row objects
 
 
-def last_seq(session: Session, account_code: str) -> int:
-    """The sequence number of the last entry that moved this account (0 if none)."""
-    seq = session.scalar(
-        select(Balance.last_seq)
-        .join(Account, Account.id == Balance.account_id)
-        .where(Account.code == account_code)
+def receivables_owed(session: Session, beneficiary_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """{beneficiary id: (receivable balance, seq of the last entry that moved it)} for those of
+    `beneficiary_ids` who owe us money (a positive receivable); most people owe nothing and are
+    left out, so one query answers for a whole chunk."""
+    codes = {accounts.receivable(b): b for b in beneficiary_ids}
+    if not codes:
+        return {}
+    query = (
+        select(Account.code, Balance.balance_vnd, Balance.last_seq)
+        .join(Balance, Balance.account_id == Account.id)
+        .where(Account.code.in_(list(codes)), Balance.balance_vnd > 0)
     )
-    return seq or 0
+    found = {codes[code]: (amount, seq) for code, amount, seq in session.execute(query)}
+    return dict(sorted(found.items()))

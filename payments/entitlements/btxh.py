@@ -62,17 +62,26 @@ def _coefficient(
     enrolment: EnrolmentFacts, category: str, person: PersonFacts, period: Period, rates: RateSet
 ) -> Candidate | Note:
     day, age = period.first_day, person.age_in(period)
-    band, age_rows = _band(category, age, day, rates)
+    band, _age_rows = rates.derived(_band, category, age, day)
     if band is None:
         return Note(enrolment.enrolment_id, "eligibility", f"{category} does not apply at age {age}")
     if band.without_pension and person.has_pension:
         return Note(enrolment.enrolment_id, "eligibility", f"{category} is only for people without a pension")
-    coefficient, coefficient_row = rates.coefficient(band.coefficient_code, day)
     children = _children(enrolment) if band.per_child else None
-    extra = {"age": age, "children": children}
+    amount, explanation = rates.derived(_banded_amount, category, band, age, children, day)
+    return Candidate(enrolment.enrolment_id, category, BTXH_MONTHLY, amount, explanation)
+
+
+def _banded_amount(  # noqa: PLR0917 - called through RateSet.derived, which passes its key positionally
+    rates: RateSet, category: str, band: Band, age: int, children: int | None, day: date
+) -> tuple[int, dict[str, Any]]:
+    """What `band` of the category pays at this age (× children for a per-child band), with its
+    explanation: the same for everyone who shares these, so a run computes it once."""
+    _band_at_age, age_rows = rates.derived(_band, category, age, day)
+    coefficient, coefficient_row = rates.coefficient(band.coefficient_code, day)
     multiplier = coefficient * children if children else coefficient
-    used = [coefficient_row, *age_rows]
-    return _product(enrolment, category, multiplier, used=used, extra=extra, day=day, rates=rates)
+    extra = {"age": age, "children": children}
+    return _product(rates, category, multiplier, used=(coefficient_row, *age_rows), extra=extra, day=day)
 
 
 def _provincial(enrolment: EnrolmentFacts, period: Period, rates: RateSet) -> Candidate:
@@ -80,24 +89,26 @@ def _provincial(enrolment: EnrolmentFacts, period: Period, rates: RateSet) -> Ca
         raise InvalidInput(
             f"enrolment {enrolment.enrolment_id}: {PROVINCIAL_OTHER} needs the decision's coefficient"
         )
-    coefficient = Fraction(coefficient_milli(enrolment.coefficient), MILLI)
+    amount, explanation = rates.derived(_provincial_amount, enrolment.coefficient, period.first_day)
+    return Candidate(enrolment.enrolment_id, PROVINCIAL_OTHER, BTXH_MONTHLY, amount, explanation)
+
+
+def _provincial_amount(rates: RateSet, decided: str, day: date) -> tuple[int, dict[str, Any]]:
+    coefficient = Fraction(coefficient_milli(decided), MILLI)
     extra = {"coefficient_from": "the provincial decision"}
-    return _product(
-        enrolment, PROVINCIAL_OTHER, coefficient, used=[], extra=extra, day=period.first_day, rates=rates
-    )
+    return _product(rates, PROVINCIAL_OTHER, coefficient, used=(), extra=extra, day=day)
 
 
 def _product(
-    enrolment: EnrolmentFacts,
+    rates: RateSet,
     category: str,
     coefficient: Fraction,
     *,
-    used: list[RateRow],
+    used: tuple[RateRow, ...],
     extra: dict[str, Any],
     day: date,
-    rates: RateSet,
-) -> Candidate:
-    """standard level × coefficient, exact, then rounded once."""
+) -> tuple[int, dict[str, Any]]:
+    """standard level × coefficient, exact, then rounded once; with its explanation."""
     standard, standard_row = rates.amount("btxh.standard_level", day)
     unit, unit_row = rates.amount("btxh.rounding_unit", day)
     exact = standard * coefficient
@@ -111,14 +122,14 @@ def _product(
         "rounding": f"half up to {unit} đồng",
         "rate_rows": [r.describe() for r in (standard_row, *used, unit_row)],
     }
-    return Candidate(enrolment.enrolment_id, category, BTXH_MONTHLY, round_half_up(exact, unit), explanation)
+    return round_half_up(exact, unit), explanation
 
 
 def _social_pension(
     enrolment: EnrolmentFacts, person: PersonFacts, period: Period, rates: RateSet
 ) -> Candidate | Note:
     day, age = period.first_day, person.age_in(period)
-    min_age, age_row = rates.years("social_pension.min_age", day)
+    min_age, _age_row = rates.years("social_pension.min_age", day)
     if person.has_pension:
         return Note(
             enrolment.enrolment_id, "eligibility", "the social pension is only for people without a pension"
@@ -127,6 +138,12 @@ def _social_pension(
         return Note(
             enrolment.enrolment_id, "eligibility", f"the social pension starts at {min_age}; age {age}"
         )
+    amount, explanation = rates.derived(_social_pension_amount, age, day)
+    return Candidate(enrolment.enrolment_id, SOCIAL_PENSION, SOCIAL_PENSION_MONTHLY, amount, explanation)
+
+
+def _social_pension_amount(rates: RateSet, age: int, day: date) -> tuple[int, dict[str, Any]]:
+    _min_age, age_row = rates.years("social_pension.min_age", day)
     amount, amount_row = rates.amount("social_pension.amount", day)
     explanation = {
         "rule": "Social pension for people of the minimum age without a pension (DOMAIN)",
@@ -134,17 +151,18 @@ def _social_pension(
         "age": age,
         "rate_rows": [amount_row.describe(), age_row.describe()],
     }
-    return Candidate(enrolment.enrolment_id, SOCIAL_PENSION, SOCIAL_PENSION_MONTHLY, amount, explanation)
+    return amount, explanation
 
 
-def _band(category: str, age: int, day: date, rates: RateSet) -> tuple[Band | None, list[RateRow]]:
+def _band(rates: RateSet, category: str, age: int, day: date) -> tuple[Band | None, tuple[RateRow, ...]]:
+    """The category's band that covers `age`, and the age-limit rows that say so."""
     for band in BTXH_CATEGORIES[category]:
         used: list[RateRow] = []
         low = _age_limit(band.from_age, day, rates, used)
         high = _age_limit(band.below_age, day, rates, used)
         if (low is None or age >= low) and (high is None or age < high):
-            return band, used
-    return None, []
+            return band, tuple(used)
+    return None, ()
 
 
 def _age_limit(code: str | None, day: date, rates: RateSet, used: list[RateRow]) -> int | None:

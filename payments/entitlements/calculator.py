@@ -11,7 +11,6 @@ grant is paid once, the highest applicable, for the month after death.
 """
 
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from payments.entitlements import btxh, ncc
@@ -144,9 +143,10 @@ def _highest(
     for other in found:
         if other is not best:
             notes.append(_outbid(other, best))
-    explanation = best.explanation | {"compared": [c.summary() for c in found]}
-    component = Component(best.enrolment_id, period, best.code, best.amount_vnd, explanation)
-    return _dated(component, by_id[best.enrolment_id], person)
+    compared = [c.summary() for c in found]
+    dates = _dates(period, by_id[best.enrolment_id], person)
+    explanation = {**best.explanation, "compared": compared, **dates}
+    return Component(best.enrolment_id, period, best.code, best.amount_vnd, explanation)
 
 
 def _outbid(other: Candidate, best: Candidate) -> Note:
@@ -158,15 +158,22 @@ def _outbid(other: Candidate, best: Candidate) -> Note:
 
 
 def _dated(component: Component, enrolment: EnrolmentFacts, person: PersonFacts) -> Component:
-    """Add the dates that decide whether the month is due, so an explanation stands alone."""
+    """The component with the dates that decide whether the month is due, so that its
+    explanation stands alone."""
+    explanation = {**component.explanation, **_dates(component.period, enrolment, person)}
+    return Component(
+        component.enrolment_id, component.period, component.code, component.amount_vnd, explanation
+    )
+
+
+def _dates(period: Period, enrolment: EnrolmentFacts, person: PersonFacts) -> dict[str, Any]:
     last = [p for p in (enrolment.end_month, _death_month(person)) if p is not None]
-    context: dict[str, Any] = {
-        "period": str(component.period),
+    return {
+        "period": str(period),
         "decision_date": enrolment.decision_date.isoformat(),
         "due_from": str(enrolment.first_month),
         "due_until": str(min(last)) if last else None,
     }
-    return replace(component, explanation={**component.explanation, **context})
 
 
 def _death_month(person: PersonFacts) -> Period | None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from payments.entitlements.period import Period
@@ -61,7 +62,7 @@ class EnrolmentFacts:
     children_count: int | None = None  # poor single parents, children raised
     coefficient: str | None = None  # btxh.provincial_other: set by the decision, e.g. '1.25'
 
-    @property
+    @cached_property  # asked for several times a month calculated; the facts never change
     def first_month(self) -> Period:
         """DOMAIN rule 1: due from the month the decision is signed, never earlier."""
         signed = Period.of(self.decision_date)

@@ -13,6 +13,11 @@ from payments.entitlements.period import Period
 from payments.errors import InvalidInput
 from payments.registry.facts import EnrolmentFacts as RegistryEnrolment
 
+# The registry's spellings, looked up in a dict (an accrual converts every enrolment); anything
+# else still goes through the enum, which refuses what it does not know.
+_PROGRAMMES = {programme.value.upper(): programme for programme in Programme}  # 'BTXH', 'NCC'
+_STATUSES = {status.value: status for status in Status}
+
 
 def calculator_facts(facts: RegistryEnrolment) -> tuple[PersonFacts, EnrolmentFacts]:
     """(person, enrolment) for the calculator. Raises InvalidInput for a category the
@@ -25,12 +30,12 @@ def calculator_facts(facts: RegistryEnrolment) -> tuple[PersonFacts, EnrolmentFa
     person = PersonFacts(facts.beneficiary_id, facts.date_of_birth, facts.death_date)
     enrolment = EnrolmentFacts(
         enrolment_id=facts.enrolment_id,
-        programme=Programme(facts.programme.lower()),
+        programme=_PROGRAMMES.get(facts.programme) or Programme(facts.programme.lower()),
         category=category,
         decision_date=facts.decision_date,
         start_month=Period.of(facts.start_month),
         end_month=Period.of(facts.end_month) if facts.end_month else None,
-        status=Status(facts.status),
+        status=_STATUSES.get(facts.status) or Status(facts.status),
         injury_rate=_whole(facts.parameters, "injury_rate"),
         martyr_count=_whole(facts.parameters, "martyr_count"),
         children_count=_whole(facts.parameters, "children_count"),

@@ -4,13 +4,14 @@ Unlike BTXH, each NCC enrolment is paid in full: a war invalid who is also a mar
 relative receives both.
 """
 
+from datetime import date
 from typing import Any
 
 from payments.entitlements.categories import HEROIC_MOTHER, MARTYR_RELATIVE, WAR_INVALID
 from payments.entitlements.codes import WAR_INVALID_RATES, martyr_relative_code, war_invalid_code
 from payments.entitlements.facts import Component, EnrolmentFacts, NursingPlace
 from payments.entitlements.period import Period
-from payments.entitlements.rateset import RateRow, RateSet, coefficient_text
+from payments.entitlements.rateset import RateSet, coefficient_text
 from payments.entitlements.rounding import round_half_up
 from payments.errors import InvalidInput
 
@@ -52,18 +53,31 @@ def nursing_care(enrolment: EnrolmentFacts, place: NursingPlace, period: Period,
 
 
 def _fixed(enrolment: EnrolmentFacts, period: Period, rates: RateSet, component: str, code: str) -> Component:
-    amount, row = rates.amount(code, period.first_day)
-    return Component(enrolment.enrolment_id, period, component, amount, _explain(enrolment, row))
+    amount, explanation = rates.derived(
+        _fixed_amount,
+        code,
+        enrolment.category,
+        enrolment.injury_rate,
+        enrolment.martyr_count,
+        period.first_day,
+    )
+    return Component(enrolment.enrolment_id, period, component, amount, explanation)
 
 
-def _explain(enrolment: EnrolmentFacts, row: RateRow) -> dict[str, Any]:
-    return {
+def _fixed_amount(  # noqa: PLR0917 - called through RateSet.derived, which passes its key positionally
+    rates: RateSet, code: str, category: str, injury_rate: int | None, martyr_count: int | None, day: date
+) -> tuple[int, dict[str, Any]]:
+    """The annex amount and its explanation: the same for everyone with these facts, so a run
+    computes it once (RateSet.derived)."""
+    amount, row = rates.amount(code, day)
+    explanation = {
         "rule": _FIXED,
-        "category": enrolment.category,
-        "injury_rate": enrolment.injury_rate,
-        "martyr_count": enrolment.martyr_count,
+        "category": category,
+        "injury_rate": injury_rate,
+        "martyr_count": martyr_count,
         "rate_rows": [row.describe()],
     }
+    return amount, explanation
 
 
 def _injury_rate(enrolment: EnrolmentFacts) -> int:

@@ -4,6 +4,7 @@ import re
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from payments.errors import InvalidInput
 
@@ -31,11 +32,12 @@ class Period:
             raise InvalidInput(f"{text!r} is not a month; write it as YYYY-MM, e.g. 2024-07")
         return cls(int(match.group(1)), int(match.group(2)))
 
-    @property
+    # A run asks a month for its days and its text once a person: remembered on first use.
+    @cached_property
     def first_day(self) -> date:
         return date(self.year, self.month, 1)
 
-    @property
+    @cached_property
     def last_day(self) -> date:
         return date(self.year, self.month, monthrange(self.year, self.month)[1])
 
@@ -46,4 +48,8 @@ class Period:
         return Period(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
 
     def __str__(self) -> str:
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"

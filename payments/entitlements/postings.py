@@ -5,7 +5,9 @@ when what is owed changed (a late rate decree, a late death, a corrected decisio
 adjustment of the difference, once: `arrears` when more is owed, `recovery` when less.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from payments.entitlements.accrued import Accrued
@@ -22,7 +24,7 @@ class Owed:
     period: Period
     component: str
     amount_vnd: int
-    explanation: dict[str, Any]
+    explanation: Mapping[str, Any]  # the calculator's component's, shared: read-only
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,14 @@ def _draft(
         idempotency_key=key,
         kind=kind,
         effective_date=owed.period.last_day,
-        postings=((accounts.expense(owed.programme), expense_vnd), *counter),
+        postings=((_expense_account(owed.programme), expense_vnd), *counter),
         enrolment_ref=str(owed.enrolment_id),
         period=str(owed.period),
         memo=memo,
     )
+
+
+@cache
+def _expense_account(programme: str) -> str:
+    # Built and checked once per programme, not once per entry drafted.
+    return accounts.expense(programme)

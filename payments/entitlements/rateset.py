@@ -6,7 +6,7 @@ the row in force on the first day of the month; rows begin and end on month boun
 """
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -14,12 +14,14 @@ from fractions import Fraction
 from functools import cached_property
 from itertools import pairwise
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from payments.entitlements.codes import NATIONAL, RATE_CODES, Override, Unit
 from payments.errors import InvalidInput, NotFound, RuleViolation
 
 MILLI = 1000
+T = TypeVar("T")
+_MISSING = object()
 
 
 class RateNotFound(NotFound):
@@ -98,6 +100,7 @@ class RateSet:
     provincial: _Index = field(repr=False)
     # Lookups repeat for every person in a run; the answers never change, so keep them.
     _memo: dict[tuple[str, date], RateRow] = field(default_factory=dict, compare=False, repr=False)
+    _derived: dict[tuple[Hashable, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_rows(cls, rows: Iterable[RateRow], province_code: str | None = None) -> "RateSet":
@@ -129,6 +132,20 @@ class RateSet:
                 f"no rate {code!r} in force on {day.isoformat()} ({where}): the figures are missing"
             )
         return national
+
+    def derived(self, compute: Callable[..., T], *args: Hashable) -> T:
+        """`compute(self, *args)`, computed once per distinct `args` and then remembered.
+
+        For pure functions of these rates and of `args` that many people share (what a category
+        pays at an age in a month, with its explanation): a run computes each once, not once a
+        person. The result is shared by every caller, so it must never be changed. An exception
+        is not remembered.
+        """
+        key = (compute, *args)
+        found = self._derived.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._derived[key] = compute(self, *args)
+        return found  # type: ignore[no-any-return]
 
     def amount(self, code: str, day: date) -> tuple[int, RateRow]:
         row = self._typed(code, day, Unit.VND)

@@ -204,8 +204,9 @@ def enrolment_rows_as_known(
     session: Session, enrolment_ids: list[int], on: date, known_at: datetime | None
 ) -> list[Row[Any]]:
     """These enrolments with their terms in force on `on` (those not yet started are left out):
-    one row of plain columns each (what EnrolmentFacts needs; no ORM objects, so a page of a
-    thousand reads fast)."""
+    one row of plain columns each, in the order of EnrolmentFacts' fields (all but the current
+    commune), so that facts are built from a row positionally; no ORM objects, so a page of a
+    thousand reads fast."""
     latest = select(EnrolmentVersion.enrolment_id, func.max(EnrolmentVersion.version).label("version")).where(
         EnrolmentVersion.enrolment_id.in_(enrolment_ids), EnrolmentVersion.effective_date <= on
     )
@@ -215,10 +216,11 @@ def enrolment_rows_as_known(
     v = EnrolmentVersion
     query = (
         select(
-            Enrolment.id.label("enrolment_id"), Enrolment.programme_code, v.category_code, v.parameters,
-            v.decision_number, v.decision_date, v.start_month, v.end_month, v.status, v.status_reason,
-            v.version, v.effective_date, Beneficiary.id.label("beneficiary_id"), Beneficiary.date_of_birth,
-            Beneficiary.sex, Beneficiary.death_date, Beneficiary.commune_code,
+            Enrolment.id.label("enrolment_id"), Enrolment.beneficiary_id,
+            Enrolment.programme_code.label("programme"), v.category_code, v.parameters, v.decision_number,
+            v.decision_date, v.start_month, v.end_month, v.status, v.status_reason, v.version,
+            v.effective_date, Beneficiary.date_of_birth, Beneficiary.sex, Beneficiary.death_date,
+            Beneficiary.commune_code,
         )
         .join(latest_sq, latest_sq.c.enrolment_id == Enrolment.id)
         .join(v, and_(v.enrolment_id == Enrolment.id, v.version == latest_sq.c.version))

@@ -1,3 +1,4 @@
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -5,7 +6,7 @@ import pytest
 from payments.clock import fixed_clock
 from payments.errors import InvalidInput, RuleViolation
 from payments.registry import enrolments, instruments, repository, services
-from payments.registry.facts import enrolment_facts, iter_enrolment_facts
+from payments.registry.facts import EnrolmentFacts, enrolment_facts, iter_enrolment_facts
 from payments.registry.validation import Instrument
 from tests.factories import (
     BeneficiaryFactory,
@@ -133,6 +134,16 @@ def test_enrolment_facts_carry_terms_person_and_current_commune(session):
     assert facts.start_month == date(2024, 8, 1)
     pages = list(iter_enrolment_facts(session, date(2025, 8, 1), chunk=1))
     assert enrolment.id in [f.enrolment_id for page in pages for f in page]
+
+
+def test_enrolment_rows_hold_the_facts_fields_in_order(session):
+    # EnrolmentFacts are built from these rows by position, not by name.
+    person_row = BeneficiaryFactory()
+    enrolment = EnrolmentFactory(beneficiary_id=person_row.id)
+    EnrolmentVersionFactory(enrolment_id=enrolment.id)
+    (row,) = repository.enrolment_rows_as_known(session, [enrolment.id], date(2025, 8, 1), None)
+    names = [field.name for field in fields(EnrolmentFacts)]
+    assert [*row._fields, "current_commune_code"] == names
 
 
 def test_a_new_instrument_closes_the_old_one_and_history_is_kept(session, officer, cipher, dao, clock):
