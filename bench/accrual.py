@@ -1,17 +1,19 @@
-"""Accrual benchmark: `python -m bench.accrual [--people N]` (SQLite).
+"""Accrual benchmark: `python -m bench.accrual [--people N] [--postgres]` (SQLite by default).
 
 Imports N generated beneficiaries (one enrolment each), accrues one month with the real run,
 and compares with the ledger's own batched posting of the same number of entries (the same
 accounts, amounts and memo sizes) into a second fresh database in the same run. Target: the
 accrual runs at >= 0.6 x the ledger's batched posting rate (the calculation and the reads
 cost less than the writing), peak memory < 500 MB. The issue's sizes are 250,000 on SQLite and
-1,000,000 on PostgreSQL; the default is small so that it finishes in about a minute here.
+1,000,000 on PostgreSQL (`--postgres` starts a throwaway durable server, as bench.ledger does);
+the default is small so that it finishes in about a minute here.
 """
 
 import argparse
 import resource
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -31,8 +33,11 @@ ACTOR = Actor(username="bench", role="system")
 PERIOD = Period(2025, 8)
 
 
-def fresh(folder: Path, name: str):
-    engine = make_engine(f"sqlite:///{folder / name}")
+def fresh(folder: Path, name: str, server=None):
+    """A migrated database: a SQLite file in `folder`, or a new database on the PostgreSQL `server`."""
+    engine = make_engine(
+        server.create_database(name.removesuffix(".db")) if server else f"sqlite:///{folder / name}"
+    )
     migrate.upgrade(engine)
     return engine
 
@@ -76,20 +81,30 @@ def main() -> None:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--people", type=int, default=20_000)
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL server")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        folder, server = Path(tmp), None
+        if args.postgres:
+            from tests.support.postgres import start_postgres
+
+            server = start_postgres(durable=True)
+            stack.callback(server.stop)
         people = folder / "people.csv"
         write_csv(people, args.people)
-        engine = fresh(folder, "accrual.db")
+        engine = fresh(folder, "accrual.db", server)
         run_import(engine, people)
         elapsed, entries, drafts = run_accrual(engine)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        baseline = run_baseline(fresh(folder, "baseline.db"), drafts)
+        baseline = run_baseline(fresh(folder, "baseline.db", server), drafts)
         with make_session_factory(engine)() as session:
             assert session.scalar(select(func.count()).select_from(Entry)) == entries
+        engine.dispose()
     ours, theirs = entries / elapsed, entries / baseline
-    print(f"people {args.people:,}: accrual posted {entries:,} entries in {elapsed:.1f}s ({ours:,.0f}/s)")
+    where = "PostgreSQL" if args.postgres else "SQLite"
+    print(
+        f"{where}, {args.people:,} people: accrual posted {entries:,} entries, {elapsed:.1f}s ({ours:,.0f}/s)"
+    )
     print(f"ledger batched posting of the same entries: {baseline:.1f}s ({theirs:,.0f}/s)")
     print(f"ratio {ours / theirs:.2f}x (target >= 0.6x); peak memory {peak_mb:,.0f} MB (target < 500 MB)")
 
