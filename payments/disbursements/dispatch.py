@@ -2,13 +2,15 @@
 
 Per chunk: (1) in one transaction, the ledger's initiation entries are posted and the payouts
 move to `sending`; (2) the adapter is called with their keys; (3) in a later transaction (the
-one that claims the next chunk, so one commit per chunk), the answers are recorded. A crash
-between (1) and (3) leaves payouts in `sending`: the next dispatcher asks the provider about
-each key and never resends blindly; only a provider that has no trace of a key ("not found",
-or "unreachable: nothing was sent") sees it again, with the same key. A lease on the batch row
-lets one dispatcher act at a time; a dispatcher that lost its lease records nothing more. The
-provider's own deduplication by payout key is the last line. Payouts are read and written as
-plain rows, not ORM objects, and each instrument snapshot is opened once, by the manifest check.
+one that claims the next chunk, or finishes the batch when nothing is left: one commit per
+chunk), the answers are recorded. A crash between (1) and (3) leaves payouts in `sending`: the
+next dispatcher asks the provider about each key and never resends blindly; only a provider
+that has no trace of a key ("not found", or "unreachable: nothing was sent") sees it again,
+with the same key. A lease on the batch row lets one dispatcher act at a time; a dispatcher
+that lost its lease records nothing more. The provider's own deduplication by payout key is the
+last line. Payouts are read and written as plain rows on the driver's cursor (`outbox.py`), not
+ORM objects; each instrument snapshot is opened once, by the manifest check; the cyclic garbage
+collector waits during each chunk.
 """
 
 import logging
@@ -19,9 +21,9 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import NamedTuple
 
-from sqlalchemy import Row, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.adapters.base import (
@@ -38,7 +40,7 @@ from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.config import Settings
 from payments.context import Actor
-from payments.disbursements import repository
+from payments.disbursements import outbox, repository
 from payments.disbursements.approval import approvals_needed, get_batch, valid_approvers
 from payments.disbursements.building import creditor, open_snapshot
 from payments.disbursements.manifest import ManifestLine, manifest_hash
@@ -48,6 +50,7 @@ from payments.disbursements.states import BatchState, PayoutState, check_batch_t
 from payments.errors import Conflict, RuleViolation
 from payments.ledger.draft import EntryDraft
 from payments.ledger.services import post_entries
+from payments.memory import collector_paused
 from payments.registry.crypto import PiiCipher
 
 log = logging.getLogger(__name__)
@@ -81,8 +84,7 @@ class Answer:
         return cls(said.payout_key, said.status, reason, said.reason_text, said.provider_reference)
 
 
-@dataclass(frozen=True)
-class ApprovedPayout:
+class ApprovedPayout(NamedTuple):  # a tuple: one per payout of the batch, made at every dispatch
     """A payout as the manifest check found it: its amount, its sealed snapshot, and where it
     goes (the snapshot opened). A claim sends this creditor and refuses a row that differs."""
 
@@ -90,7 +92,7 @@ class ApprovedPayout:
     sealed: tuple[bytes, str]  # instrument ciphertext and key id, as checked
     creditor: Creditor
 
-    def matches(self, row: Row[Any]) -> bool:
+    def matches(self, row: outbox.QueuedPayout) -> bool:
         """Whether a payout row still holds this amount and this very ciphertext."""
         return (
             row.amount_vnd == self.amount_vnd
@@ -127,10 +129,10 @@ class Dispatcher:
         approved = self._start(batch_id)
         try:
             answers = self._recover(batch_id)
-            while claimed := self._record_and_claim(batch_id, answers, approved, result):
-                answers = self._send(claimed, result)
-                result.sent += len(claimed)
-            result.state = self._finish(batch_id)
+            while (sent := self._next_chunk(batch_id, answers, approved, result)) is not None:
+                answers = sent
+            if not result.state:  # stopped early: the lease was lost, or the adapter unreachable
+                result.state = self._finish(batch_id)
         except BaseException:
             self._release(batch_id)
             raise
@@ -141,7 +143,7 @@ class Dispatcher:
     def _start(self, batch_id: int) -> Approved:
         """Take the lease on an approved batch whose manifest still matches its approvals;
         return its payouts as approved."""
-        with self.session_factory() as session, session.begin():
+        with collector_paused(), self.session_factory() as session, session.begin():
             batch = get_batch(session, batch_id, for_update=True)
             if batch.state not in (BatchState.APPROVED, BatchState.DISPATCHING):
                 raise RuleViolation(
@@ -162,7 +164,7 @@ class Dispatcher:
     def _check_manifest(self, session: Session, batch: Batch) -> Approved:
         """Every payout's key, amount and opened snapshot, checked against the approved manifest.
         Each snapshot is opened here once; claims send what was checked, never a later reading."""
-        rows = repository.manifest_rows(session, batch.id)
+        rows = outbox.sealed_payouts(session, batch.id)
         lines = [
             ManifestLine(row.payout_key, row.amount_vnd, open_snapshot(self.cipher, row)) for row in rows
         ]
@@ -208,16 +210,18 @@ class Dispatcher:
         )
 
     def _finish(self, batch_id: int) -> str:
-        """The batch is dispatched once no payout is left unsettled; the lease goes, either way."""
         with self.session_factory() as session, session.begin():
-            batch = get_batch(session, batch_id, for_update=True)
-            if batch.state == BatchState.DISPATCHING and not repository.has_payouts_in(
-                session, batch_id, UNSETTLED
-            ):
-                batch.state, batch.state_changed_at = BatchState.DISPATCHED, self.clock()
-                record_event(session, self.actor, "batch.dispatched", "batch", batch_id, clock=self.clock)
-            self._give_up_lease(session, batch_id)
-            return batch.state
+            return self._finish_in(session, get_batch(session, batch_id, for_update=True))
+
+    def _finish_in(self, session: Session, batch: Batch) -> str:
+        """The batch is dispatched once no payout is left unsettled; the lease goes, either way."""
+        if batch.state == BatchState.DISPATCHING and not repository.has_payouts_in(
+            session, batch.id, UNSETTLED
+        ):
+            batch.state, batch.state_changed_at = BatchState.DISPATCHED, self.clock()
+            record_event(session, self.actor, "batch.dispatched", "batch", batch.id, clock=self.clock)
+        self._give_up_lease(session, batch.id)
+        return batch.state
 
     # --- payouts --------------------------------------------------------------------------
 
@@ -233,13 +237,27 @@ class Dispatcher:
         except (AdapterUnavailable, AdapterProtocolError):
             return Answer(key, PayoutStatus.UNKNOWN, reason_text="status query failed")
 
+    def _next_chunk(
+        self, batch_id: int, answers: Sequence[Answer], approved: Approved, result: DispatchResult
+    ) -> list[Answer] | None:
+        """Record the last answers, claim a chunk and send it: the chunk's answers, or None when
+        nothing was claimed. The garbage collector waits meanwhile (see `collector_paused`)."""
+        with collector_paused():
+            claimed = self._record_and_claim(batch_id, answers, approved, result)
+            if not claimed:
+                return None
+            answers = self._send(claimed, result)
+            result.sent += len(claimed)
+            return answers
+
     def _record_and_claim(
         self, batch_id: int, answers: Sequence[Answer], approved: Approved, result: DispatchResult
     ) -> list[PayoutInstruction]:
         """Record the answers to the last chunk, then claim the next one, in one transaction:
-        the next chunk's instructions, or none when nothing is left, the lease was lost or the
-        dispatch stopped. A refused claim (RuleViolation, Conflict) is raised once the answers
-        are committed: money that left is never forgotten because the next chunk was refused."""
+        the next chunk's instructions, or none when nothing is left (the batch is then finished
+        in the same transaction and `result.state` set), the lease was lost or the dispatch
+        stopped. A refused claim (RuleViolation, Conflict) is raised once the answers are
+        committed: money that left is never forgotten because the next chunk was refused."""
         refused: RuleViolation | Conflict  # set when the claim is refused, raised after the commit
         with self.session_factory() as session, session.begin():
             if not self._take_lease(session, batch_id):
@@ -251,14 +269,18 @@ class Dispatcher:
                 return []
             try:
                 with session.begin_nested():
-                    return self._claim(session, batch, approved)
+                    claimed = self._claim(session, batch, approved)
             except (RuleViolation, Conflict) as exc:
                 refused = exc
+            else:
+                if not claimed:
+                    result.state = self._finish_in(session, batch)
+                return claimed
         raise refused
 
     def _claim(self, session: Session, batch: Batch, approved: Approved) -> list[PayoutInstruction]:
         """Initiation entries and the move to `sending`, committed together before any send."""
-        queued = repository.queued_rows(session, batch.id, limit=self.config.chunk_size)
+        queued = outbox.queued_payouts(session, batch.id, limit=self.config.chunk_size)
         if not queued:
             return []
         batch_id, adapter = batch.id, batch.adapter
@@ -274,7 +296,7 @@ class Dispatcher:
             actor=self.actor,
             clock=self.clock,
         )
-        if repository.mark_sending(session, [row.id for row in queued], now) != len(queued):
+        if outbox.mark_sending(session, [row.id for row in queued], now) != len(queued):
             raise Conflict(f"batch {batch_id}: payouts changed state while being claimed")
         return instructions
 
@@ -298,9 +320,9 @@ class Dispatcher:
         may have moved one since it was sent."""
         if not answers:
             return
-        rows = repository.payout_rows_by_key(session, batch.id, [answer.payout_key for answer in answers])
+        rows = outbox.answered_payouts(session, batch.id, [answer.payout_key for answer in answers])
         adapter, now = batch.adapter, self.clock()
-        moves: list[tuple[int, str, str, str | None, str | None, str | None]] = []
+        moves: list[outbox.PayoutMove] = []
         drafts: list[EntryDraft] = []
         for answer in answers:
             row = rows[answer.payout_key]
@@ -309,18 +331,18 @@ class Dispatcher:
                 reference=answer.reference, day=now.date(),
             )  # fmt: skip
             if move is not None:
-                moves.append((row.id, row.state, move.state, move.reason_code, move.reason_text,
-                              move.provider_reference))  # fmt: skip
+                moves.append(outbox.PayoutMove(row.id, row.state, move.state, move.reason_code,
+                                               move.reason_text, move.provider_reference))  # fmt: skip
                 drafts += [move.entry] if move.entry else []
             name = "not_found" if answer.status == PayoutStatus.NOT_FOUND else answer.status.value
             result.outcomes[name] = result.outcomes.get(name, 0) + 1
-        if repository.move_payouts(session, moves, now) != len(moves):
+        if outbox.move_payouts(session, moves, now) != len(moves):
             raise Conflict(f"batch {batch.id}: payouts changed state while their answers were recorded")
         post_entries(session, drafts, actor=self.actor, clock=self.clock)
 
 
 def _instruction(
-    row: Row[Any], approved: Approved, *, batch_id: int, remittance: str, reference: str
+    row: outbox.QueuedPayout, approved: Approved, *, batch_id: int, remittance: str, reference: str
 ) -> PayoutInstruction:
     """What the adapter is sent for a queued row: refused unless it is the payout approved."""
     as_approved = approved.get(row.payout_key)

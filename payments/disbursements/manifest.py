@@ -8,8 +8,7 @@ payout and different for every other payout, across all batches.
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from payments.chain import encode
 
@@ -44,8 +43,7 @@ def period_prefix(period: str) -> str:
     return f"{period[2:4]}{period[5:7]}-"
 
 
-@dataclass(frozen=True)
-class ManifestLine:
+class ManifestLine(NamedTuple):  # a tuple: a dispatch checks one per payout, so they must be cheap
     payout_key: str
     amount_vnd: int
     instrument: dict[str, Any]  # the frozen snapshot the payout will use

@@ -27,8 +27,8 @@ NEW_STATE = {
 }
 
 
-class PayoutFacts(Protocol):
-    """What deciding an outcome reads of a payout: a Payout, or a row with these columns."""
+class PayoutAmount(Protocol):
+    """What initiating a payout reads of it: a Payout, or a row with these columns."""
 
     @property
     def payout_key(self) -> str: ...
@@ -36,6 +36,11 @@ class PayoutFacts(Protocol):
     def beneficiary_id(self) -> int: ...
     @property
     def amount_vnd(self) -> int: ...
+
+
+class PayoutFacts(PayoutAmount, Protocol):
+    """What deciding an outcome reads of a payout: a Payout, or a row with these columns."""
+
     @property
     def state(self) -> str: ...
     @property
@@ -59,7 +64,7 @@ def _adapter_accounts(adapter: str) -> tuple[str, str]:
     return accounts.in_flight(adapter), accounts.settlement(adapter)
 
 
-def initiation_draft(payout: PayoutFacts, adapter: str, day: date) -> EntryDraft:
+def initiation_draft(payout: PayoutAmount, adapter: str, day: date) -> EntryDraft:
     """Money leaves the person's payable for the adapter's in-flight account."""
     return EntryDraft(
         idempotency_key=f"initiate:{payout.payout_key}",
@@ -138,7 +143,7 @@ def apply_outcome(
 
 
 def _entry(
-    payout: PayoutFacts, verb: str, kind: str, *, debit: str, credit: str, reason: str | None, day: date
+    payout: PayoutAmount, verb: str, kind: str, *, debit: str, credit: str, reason: str | None, day: date
 ) -> EntryDraft:
     return EntryDraft(
         idempotency_key=f"{verb}:{payout.payout_key}",

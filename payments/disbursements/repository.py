@@ -1,10 +1,8 @@
 """Disbursement queries. No rules here."""
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Iterable
 
-from sqlalchemy import BigInteger, Row, bindparam, cast, func, select, update
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session
 
 from payments.adapters.base import ReasonCode
@@ -163,89 +161,6 @@ def payouts_in(
 def payouts_by_key(session: Session, batch_id: int, keys: Iterable[str]) -> dict[str, Payout]:
     query = select(Payout).where(Payout.batch_id == batch_id, Payout.payout_key.in_(list(keys)))
     return {payout.payout_key: payout for payout in session.scalars(query)}
-
-
-# --- dispatch: plain rows, not ORM objects (loading and flushing objects was most of its cost)
-
-
-def manifest_rows(session: Session, batch_id: int) -> list[Row[Any]]:
-    """(payout_key, amount_vnd, instrument_sealed, instrument_key_id) of every payout in the batch."""
-    columns = (Payout.payout_key, Payout.amount_vnd, Payout.instrument_sealed, Payout.instrument_key_id)
-    return list(session.execute(select(*columns).where(Payout.batch_id == batch_id)))
-
-
-def queued_rows(session: Session, batch_id: int, *, limit: int) -> list[Row[Any]]:
-    """The batch's first `limit` queued payouts by id: (id, payout_key, beneficiary_id,
-    amount_vnd, beneficiary_name, instrument_sealed, instrument_key_id)."""
-    columns = (
-        Payout.id,
-        Payout.payout_key,
-        Payout.beneficiary_id,
-        Payout.amount_vnd,
-        Payout.beneficiary_name,
-        Payout.instrument_sealed,
-        Payout.instrument_key_id,
-    )
-    query = (
-        select(*columns)
-        .where(Payout.batch_id == batch_id, Payout.state == PayoutState.QUEUED)
-        .order_by(Payout.id)
-        .limit(limit)
-    )
-    return list(session.execute(query))
-
-
-def mark_sending(session: Session, payout_ids: Sequence[int], now: datetime) -> int:
-    """Queued payouts to `sending`, counting the attempt, in one statement; returns how many moved."""
-    moved = session.execute(
-        update(Payout)
-        .where(Payout.id.in_(list(payout_ids)), Payout.state == PayoutState.QUEUED)
-        .values(state=PayoutState.SENDING, send_attempts=Payout.send_attempts + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return moved.rowcount
-
-
-def payout_rows_by_key(session: Session, batch_id: int, keys: Iterable[str]) -> dict[str, Row[Any]]:
-    """{key: (id, payout_key, beneficiary_id, amount_vnd, state, provider_reference)} in the batch."""
-    columns = (
-        Payout.id,
-        Payout.payout_key,
-        Payout.beneficiary_id,
-        Payout.amount_vnd,
-        Payout.state,
-        Payout.provider_reference,
-    )
-    query = select(*columns).where(Payout.batch_id == batch_id, Payout.payout_key.in_(list(keys)))
-    return {row.payout_key: row for row in session.execute(query)}
-
-
-# On the table, not the entity: given many rows, an ORM update becomes the ORM's own bulk update
-# by primary key (rows keyed by attribute name), not this statement with its `state = was` guard.
-_MOVE = (
-    update(Payout.__table__)
-    .where(Payout.__table__.c.id == bindparam("payout_id"), Payout.__table__.c.state == bindparam("was"))
-    .values(
-        state=bindparam("to_state"),
-        reason_code=bindparam("to_reason_code"),
-        reason_text=bindparam("to_reason_text"),
-        provider_reference=bindparam("to_reference"),
-        updated_at=bindparam("at"),
-    )
-)
-
-
-def move_payouts(session: Session, moves: Iterable[Sequence[Any]], now: datetime) -> int:
-    """Apply (payout id, state it must still be in, new state, reason_code, reason_text,
-    provider_reference) to each payout, in one executemany; returns how many rows moved."""
-    rows = [
-        {"payout_id": payout_id, "was": was, "to_state": state, "to_reason_code": code,
-         "to_reason_text": text, "to_reference": reference, "at": now}
-        for payout_id, was, state, code, text, reference in moves
-    ]  # fmt: skip
-    if not rows:
-        return 0
-    return session.execute(_MOVE, rows).rowcount
 
 
 def payout_keys_in(session: Session, batch_id: int, states: Iterable[str]) -> list[str]:

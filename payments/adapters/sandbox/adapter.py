@@ -7,7 +7,9 @@ most once however often it is resent. A cash pickup follows the same outcomes: `
 collected at once, `accept` waits at the post office until `settle(key)` (collected: debited
 then) or `return_payout(key, ReasonCode.NOAS)` (never collected: nothing was debited).
 Callbacks are HMAC-signed like a real provider's, so the callback path (signature, window,
-nonce) is exercised too.
+nonce) is exercised too. Each is stamped when its event happens and signed when it is
+delivered (`take_callbacks`), as a provider signs each delivery: a dispatch that nobody takes
+callbacks from pays nothing for them.
 """
 
 import threading
@@ -15,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from payments.adapters.base import (
     AdapterConfigError,
@@ -54,6 +56,7 @@ CAPABILITIES = frozenset(
     }
 )
 OUTCOMES = ("settle", "accept", "reject", "unknown")
+_RECORDED = {"settle": PayoutStatus.SETTLED, "accept": PayoutStatus.ACCEPTED, "reject": PayoutStatus.REJECTED}
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,7 @@ class _Payout:
     reason: ReasonCode | None = None
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):  # a tuple: one is booked per payout paid, and they are never changed
     day: date
     direction: Direction
     amount_vnd: int
@@ -127,7 +129,7 @@ class SandboxAdapter:
         self._payouts: dict[str, _Payout] = {}
         self._credits: Counter[str] = Counter()
         self._entries: list[_Entry] = []
-        self._outbox: list[tuple[dict[str, str], bytes]] = []
+        self._outbox: list[tuple[dict[str, Any], datetime]] = []  # (payload, when it happened), to sign
         self._sequence = 0
 
     # --- scripting -----------------------------------------------------------------------
@@ -177,7 +179,7 @@ class SandboxAdapter:
         """Callbacks emitted since the last call, as (headers, body) for parse_callback."""
         with self._lock:
             taken, self._outbox = self._outbox, []
-            return taken
+            return [self._signer.sign(payload, at) for payload, at in taken]
 
     # --- the protocol --------------------------------------------------------------------
 
@@ -186,7 +188,8 @@ class SandboxAdapter:
         if len({p.payout_key for p in chunk}) != len(chunk):
             raise ValueError("payout keys in a chunk must be unique")
         with self._lock:
-            return [self._send_one(p) for p in chunk]
+            now = self._clock()  # the chunk is handled at one instant, as a provider's batch run is
+            return [self._send_one(p, now) for p in chunk]
 
     def status(self, payout_key: str) -> StatusResult:
         with self._lock:
@@ -250,10 +253,10 @@ class SandboxAdapter:
 
     # --- inside --------------------------------------------------------------------------
 
-    def _send_one(self, payout: PayoutInstruction) -> SendResult:
+    def _send_one(self, payout: PayoutInstruction, now: datetime) -> SendResult:
         existing = self._payouts.get(payout.payout_key)
         if existing is None:
-            existing = self._apply(payout, self._outcome_for(payout))
+            existing = self._apply(payout, self._outcome_for(payout), now)
             if existing.status is PayoutStatus.UNKNOWN:
                 existing.status = PayoutStatus.SETTLED  # credited; only the answer was lost
                 return SendResult(
@@ -268,47 +271,48 @@ class SandboxAdapter:
         )
 
     def _outcome_for(self, payout: PayoutInstruction) -> Outcome:
+        if not (self._by_key or self._by_creditor):
+            return self._default
         return (
             self._by_key.get(payout.payout_key)
             or self._by_creditor.get(creditor_id(payout.creditor))
             or self._default
         )
 
-    def _apply(self, payout: PayoutInstruction, outcome: Outcome) -> _Payout:
+    def _apply(self, payout: PayoutInstruction, outcome: Outcome, now: datetime) -> _Payout:
         self._sequence += 1
         reference = f"SBX{self._sequence:08d}"
-        status = {"settle": PayoutStatus.SETTLED, "accept": PayoutStatus.ACCEPTED}.get(outcome.kind)
-        record = _Payout(payout, status or PayoutStatus.UNKNOWN, reference, outcome.reason)
-        if outcome.kind == "reject":
-            record.status = PayoutStatus.REJECTED
+        status = _RECORDED.get(outcome.kind, PayoutStatus.UNKNOWN)
+        record = _Payout(payout, status, reference, outcome.reason)
         self._payouts[payout.payout_key] = record
-        if record.status is PayoutStatus.REJECTED or (
-            _is_cash(record) and record.status is PayoutStatus.ACCEPTED
-        ):
+        if status is PayoutStatus.REJECTED or (_is_cash(record) and status is PayoutStatus.ACCEPTED):
             return record  # nothing paid: refused, or cash waiting at the post office
-        self._pay_out(record)
-        if record.status is not PayoutStatus.ACCEPTED:
-            self._callback(record, PayoutStatus.SETTLED)
+        self._pay_out(record, now)
+        if status is not PayoutStatus.ACCEPTED:
+            self._callback(record, PayoutStatus.SETTLED, now)
         return record
 
-    def _pay_out(self, record: _Payout) -> None:
+    def _pay_out(self, record: _Payout, now: datetime | None = None) -> None:
         self._credits[record.instruction.payout_key] += 1
-        self._book(Direction.DEBIT, record)
+        self._book(Direction.DEBIT, record, now=now)
 
-    def _book(self, direction: Direction, payout: _Payout, reason: ReasonCode | None = None) -> None:
-        amount = payout.instruction.amount_vnd
+    def _book(
+        self,
+        direction: Direction,
+        payout: _Payout,
+        reason: ReasonCode | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> None:
+        instruction = payout.instruction
+        day = (now or self._clock()).date()
         self._entries.append(
-            _Entry(
-                self._clock().date(),
-                direction,
-                amount,
-                payout.instruction.payout_key,
-                payout.reference,
-                reason,
-            )
+            _Entry(day, direction, instruction.amount_vnd, instruction.payout_key, payout.reference, reason)
         )
 
-    def _callback(self, payout: _Payout, status: PayoutStatus | None = None) -> None:
+    def _callback(
+        self, payout: _Payout, status: PayoutStatus | None = None, now: datetime | None = None
+    ) -> None:
         status = status or payout.status
         payload = {
             "event_id": f"{payout.reference}-{status.value}",
@@ -318,7 +322,7 @@ class SandboxAdapter:
             "reference": payout.reference,
             "amount_vnd": payout.instruction.amount_vnd,
         }
-        self._outbox.append(self._signer.sign(payload))
+        self._outbox.append((payload, now or self._clock()))
 
 
 def _signed(entry: _Entry) -> int:

@@ -25,13 +25,15 @@ class CallbackSigner:
         clock: Callable[[], datetime],
         window: timedelta,
     ) -> None:
-        self._name, self._secret, self._nonces = name, secret, nonce_store
+        self._name, self._nonces = name, nonce_store
+        self._keyed = hmac.new(secret, digestmod=hashlib.sha256)  # copied per message: cheaper than a new one
         self._clock, self._window = clock, window
         self._sequence = itertools.count(1)
 
-    def sign(self, payload: dict[str, Any]) -> Delivery:
+    def sign(self, payload: dict[str, Any], now: datetime | None = None) -> Delivery:
+        """The delivery of `payload`, stamped `now` (by default, the clock's now)."""
         body = json.dumps(payload).encode()
-        stamp, nonce = self._clock().isoformat(), f"{self._name}-nonce-{next(self._sequence)}"
+        stamp, nonce = (now or self._clock()).isoformat(), f"{self._name}-nonce-{next(self._sequence)}"
         return {"X-Timestamp": stamp, "X-Nonce": nonce, "X-Signature": self._mac(stamp, nonce, body)}, body
 
     def parse(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent:
@@ -55,8 +57,9 @@ class CallbackSigner:
             raise CallbackRejected(f"{self._name}: malformed callback body") from exc
 
     def _mac(self, stamp: str, nonce: str, body: bytes) -> str:
-        message = f"{stamp}\n{nonce}\n".encode() + hashlib.sha256(body).digest()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+        mac = self._keyed.copy()
+        mac.update(f"{stamp}\n{nonce}\n".encode() + hashlib.sha256(body).digest())
+        return mac.hexdigest()
 
 
 def _event(payload: dict[str, Any], sent_at: datetime) -> CallbackEvent:
