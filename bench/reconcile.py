@@ -1,6 +1,6 @@
 """Reconciliation at scale: parse, match, and the whole import-match-post on SQLite.
 
-    .venv/bin/python -m bench.reconcile [--entries N] [--skip-import]
+    .venv/bin/python -m bench.reconcile [--entries N] [--skip-import] [--phases]
 
 Generates a camt.053 with N entries (default 100,000) for N payouts, 1 % of them seeded
 exceptions (a third unknown keys, a third wrong amounts, a third second bookings of a paid
@@ -10,7 +10,8 @@ payout), then reports:
 - match: lines/s of the matching passes (`payments.reconcile.matching`), and its ratio to a
   bare dict join of the same keys and amounts in the same run (target >= 0.2);
 - import: wall time of `import_file` (stage, match, post settlements, raise exceptions) on a
-  fresh SQLite database holding the N payouts (accepted, in flight), with its figures.
+  fresh SQLite database holding the N payouts (accepted, in flight), with its CPU time and
+  figures; with --phases, where that time went.
 
 For the issue's 1,000,000 entries: `.venv/bin/python -m bench.reconcile --entries 1000000`
 (about 0.7 GB of XML in a temporary folder; set TMPDIR to put it elsewhere).
@@ -18,14 +19,18 @@ For the issue's 1,000,000 entries: `.venv/bin/python -m bench.reconcile --entrie
 
 import argparse
 import gc
+import importlib
+import inspect
 import multiprocessing
 import resource
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert
 
@@ -188,24 +193,106 @@ def _payout_row(batch_id: int, n: int, now: datetime) -> dict:
     }  # fmt: skip
 
 
-def import_on_sqlite(path: Path, folder: Path, count: int) -> tuple[float, dict]:
+def import_on_sqlite(path: Path, folder: Path, count: int) -> tuple[float, float, dict]:
+    """(wall seconds, CPU seconds, report) of `import_file`. The CPU time is the process's own
+    (SQLite runs in it): on a shared machine it moves less than the wall time."""
     from payments.reconcile.runs import import_file
 
     engine = make_engine(f"sqlite:///{folder / 'bench.db'}")
     migrate.upgrade(engine)
     factory = make_session_factory(engine)
     seed_payouts(factory, count)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = import_file(factory, adapter="bank", data=path, file_name=path.name, actor=ACTOR)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     engine.dispose()
-    return elapsed, report
+    return elapsed, cpu, report
+
+
+# --- where the import's time goes (--phases) -----------------------------------------------
+
+# (phase, module, attribute): the functions timed, each exclusive of the phases inside it.
+PHASES = (
+    ("read the camt.053", "payments.reconcile.iso_readers", "iter_camt"),
+    ("lines from entries", "payments.reconcile.iso_readers", "_entry_lines"),
+    ("stage lines", "payments.reconcile.bulk", "insert_lines"),
+    ("read lines back", "payments.reconcile.repository", "lines_after"),
+    ("payout reads", "payments.reconcile.processing", "_index"),
+    ("payout reads", "payments.reconcile.repository", "booked_movements"),
+    ("draft settlement entries", "payments.reconcile.processing", "outcome_move"),
+    ("payout updates", "payments.reconcile.bulk", "move_payouts"),
+    ("matches", "payments.reconcile.bulk", "insert_matches"),
+    ("exceptions and their audit", "payments.reconcile.chunk", "raise_exceptions"),
+    ("ledger posting", "payments.reconcile.chunk", "post_entries"),
+    ("commits", "payments.reconcile.runs", "Runner.checkpoint"),
+    ("tie-outs and report", "payments.reconcile.runs", "check_continuity"),
+    ("tie-outs and report", "payments.reconcile.runs", "build_report"),
+)
+
+
+class PhaseClock:
+    """Wall time per phase, by wrapping the functions of `PHASES` (a wrapped call costs about
+    a microsecond, so a timed import is a little slower than the plain one)."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = dict.fromkeys([name for name, _, _ in PHASES], 0.0)
+        self._inner: list[float] = []  # time of timed phases inside the one running
+
+    def install(self) -> None:
+        for name, module_name, attribute in PHASES:
+            owner: Any = importlib.import_module(module_name)
+            *path, last = attribute.split(".")
+            for part in path:
+                owner = getattr(owner, part)
+            original = getattr(owner, last)
+            timed = self._generator(name, original) if inspect.isgeneratorfunction(original) else None
+            setattr(owner, last, timed or self._function(name, original))
+
+    def _function(self, name: str, original: Callable) -> Callable:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            with self._timing(name):
+                return original(*args, **kwargs)
+
+        return timed
+
+    def _generator(self, name: str, original: Callable) -> Callable:
+        def timed(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            items = original(*args, **kwargs)
+            while True:
+                with self._timing(name):
+                    item = next(items, _DONE)
+                if item is _DONE:
+                    return
+                yield item
+
+        return timed
+
+    @contextmanager
+    def _timing(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        self._inner.append(0.0)
+        try:
+            yield
+        finally:
+            spent, inner = time.perf_counter() - start, self._inner.pop()
+            self.spent[name] += spent - inner
+            if self._inner:
+                self._inner[-1] += spent
+
+    def report(self, elapsed: float) -> str:
+        rows = [*self.spent.items(), ("the rest", elapsed - sum(self.spent.values()))]
+        lines = [f"  {name:<28} {spent:7.1f} s {100 * spent / elapsed:5.1f} %" for name, spent in rows]
+        return "\n".join(lines)
+
+
+_DONE = object()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--skip-import", action="store_true", help="parse and match only")
+    parser.add_argument("--phases", action="store_true", help="time the import's phases (a little slower)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-reconcile-") as tmp:
         folder = Path(tmp)
@@ -227,14 +314,21 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.skip_import:
             return 0
-        elapsed, report = import_on_sqlite(path, folder, args.entries)
+        phases = PhaseClock() if args.phases else None
+        if phases is not None:
+            phases.install()
+        elapsed, cpu, report = import_on_sqlite(path, folder, args.entries)
         exceptions = {k: v["count"] for k, v in report["exceptions"].items()}
         settled = report["outcomes"].get("settled", {}).get("count", 0)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             f"import: {report['lines']:,} lines staged, matched and posted on SQLite in {elapsed:.1f} s "
-            f"({report['lines'] / elapsed:,.0f} lines/s): {settled:,} settled, "
-            f"{report['posted_entries']:,} entries, exceptions {exceptions}"
+            f"(CPU {cpu:.1f} s; {report['lines'] / elapsed:,.0f} lines/s): {settled:,} settled, "
+            f"{report['posted_entries']:,} entries, exceptions {exceptions}; "
+            f"peak {peak:,.0f} MB RSS (the bench's whole process)"
         )
+        if phases is not None:
+            print(phases.report(elapsed))
     return 0
 
 

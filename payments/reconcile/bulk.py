@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from payments.disbursements.model import Payout
@@ -80,22 +79,37 @@ def move_payouts(session: Session, moves: Sequence[PayoutMove], now: datetime) -
     rows moved (fewer than `moves` when another writer moved one meanwhile).
 
     Most of a statement's moves are alike (accepted -> settled, no reason), so alike moves are
-    one `UPDATE ... WHERE id IN (...)`. A payout moved twice (settled, then returned) has its
-    second move in a later round, so the two are applied in the order they were decided."""
-    moved, rounds = 0, _rounds(moves)
-    for round_moves in rounds:
+    one `UPDATE ... WHERE id IN (...)`, run as the driver's own SQL (SQLAlchemy's expanding of
+    thousands of ids cost more than the update). A payout moved twice (settled, then returned)
+    has its second move in a later round, so the two are applied in the order they were decided."""
+    driver = Driver(session)
+    connection, at = session.connection(), driver.stored_datetime(now)
+    moved = 0
+    for round_moves in _rounds(moves):
         alike: dict[tuple, list[int]] = {}
         for move in round_moves:
             alike.setdefault(move[1:], []).append(move.payout_id)
         for (was, state, code, text_, reference), ids in alike.items():
-            values: dict[str, Any] = {"state": state, "reason_code": code, "reason_text": text_}
-            values["updated_at"] = now
+            values = {"state": state, "reason_code": code, "reason_text": text_, "updated_at": at}
             if reference is not None:
                 values["provider_reference"] = reference
             for part in in_parts(ids):
-                query = update(Payout).where(Payout.id.in_(part), Payout.state == was).values(**values)
-                moved += session.execute(query.execution_options(synchronize_session=False)).rowcount
+                sql, params = _guarded_update(driver, values, was, part)
+                moved += connection.exec_driver_sql(sql, params).rowcount
     return moved
+
+
+def _guarded_update(driver: Driver, values: dict[str, Any], was: str, ids: list[int]) -> tuple[str, tuple]:
+    """`UPDATE payouts SET <values> WHERE state = <was> AND id is one of <ids>`, and its parameters."""
+    mark = driver.marker
+    assignments = ", ".join(f"{column} = {mark}" for column in values)
+    listed: tuple[Any, ...]
+    if driver.postgres:
+        where, listed = f"id = ANY({mark})", (ids,)
+    else:
+        where, listed = f"id IN ({', '.join([mark] * len(ids))})", tuple(ids)
+    sql = f"UPDATE {Payout.__tablename__} SET {assignments} WHERE state = {mark} AND {where}"
+    return sql, (*values.values(), was, *listed)
 
 
 def _rounds(moves: Sequence[PayoutMove]) -> list[list[PayoutMove]]:

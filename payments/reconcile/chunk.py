@@ -79,12 +79,12 @@ class Chunk:
     problems: list[Problem] = field(default_factory=list)
 
     def hold(self, rows: Iterable[Any]) -> list[HeldPayout]:
-        """The chunk's copy of each payout row (the one it already holds, if any)."""
+        """The chunk's copy of each payout row, id first (the one it already holds, if any)."""
         held = []
         for row in rows:
-            payout = self.payouts.get(row.id)
+            payout = self.payouts.get(row[0])
             if payout is None:
-                payout = self.payouts[row.id] = HeldPayout(*row)
+                payout = self.payouts[row[0]] = HeldPayout(*row)
             held.append(payout)
         return held
 

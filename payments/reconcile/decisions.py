@@ -31,42 +31,52 @@ class Decision:
     exception: str | None = None
 
 
+# The decisions there are, made once: values, and a statement decides a million lines.
+_ACCEPT = Decision("accepted", apply=ACCEPTED)
+_NOTED = Decision("noted")
+_CONFIRMED = Decision("confirmed")
+_DUPLICATE = Decision("duplicate", exception=DUPLICATE)
+_CONFLICT = Decision("conflict", exception=STATUS_CONFLICT)
+_SETTLE = Decision("settled", apply=SETTLED)
+_REJECT = Decision("rejected", apply=REJECTED)
+_RETURN = Decision("returned", apply=RETURNED)
+_RETURN_AFTER_SETTLEMENT = Decision("returned", apply=RETURNED, exception=RETURNED_AFTER_SETTLEMENT)
+
+
 def decide(state: str, line: Line, *, booked_before: bool) -> Decision:
     """`booked_before`: a movement in the same direction was already matched to this payout."""
-    if line.status == ACCEPTED:
-        return Decision("accepted", apply=ACCEPTED) if state in ("sending", "in_doubt") else Decision("noted")
     if line.status == SETTLED:
         return _settled(state, line, booked_before)
+    if line.status == ACCEPTED:
+        return _ACCEPT if state in ("sending", "in_doubt") else _NOTED
     if line.status == REJECTED:
         return _rejected(state)
     if line.status == RETURNED:
         return _returned(state, line, booked_before)
-    return Decision("noted")
+    return _NOTED
 
 
 def _settled(state: str, line: Line, booked_before: bool) -> Decision:
     if state in LIVE:
-        return Decision("settled", apply=SETTLED)
+        return _SETTLE
     if state in ("settled", "returned"):
-        duplicate = line.movement and booked_before
-        return Decision("duplicate", exception=DUPLICATE) if duplicate else Decision("confirmed")
-    return Decision("conflict", exception=STATUS_CONFLICT)
+        return _DUPLICATE if line.movement and booked_before else _CONFIRMED
+    return _CONFLICT
 
 
 def _rejected(state: str) -> Decision:
     if state in LIVE:
-        return Decision("rejected", apply=REJECTED)
+        return _REJECT
     if state in ("rejected", "returned"):
-        return Decision("confirmed")
-    return Decision("conflict", exception=STATUS_CONFLICT)
+        return _CONFIRMED
+    return _CONFLICT
 
 
 def _returned(state: str, line: Line, booked_before: bool) -> Decision:
     if state == "settled":
-        return Decision("returned", apply=RETURNED, exception=RETURNED_AFTER_SETTLEMENT)
+        return _RETURN_AFTER_SETTLEMENT
     if state in LIVE:
-        return Decision("returned", apply=RETURNED)
+        return _RETURN
     if state == "returned":
-        duplicate = line.movement and booked_before
-        return Decision("duplicate", exception=DUPLICATE) if duplicate else Decision("confirmed")
-    return Decision("conflict", exception=STATUS_CONFLICT)
+        return _DUPLICATE if line.movement and booked_before else _CONFIRMED
+    return _CONFLICT

@@ -61,6 +61,8 @@ def _totals(statement: CamtStatement) -> Totals | None:
 def _entry_lines(entry: CamtEntry, position: int) -> list[Line]:
     """One line per payment; a batch booking stays one line naming its payment block."""
     txs = entry.transactions
+    if len(txs) == 1:  # nearly every entry of a statement: one payment, booked alone
+        return [_line(entry, txs[0], entry.amount_vnd, position + 1)]
     amounts = [tx.amount_vnd for tx in txs]
     if len(txs) > 1 and None not in amounts and sum(a or 0 for a in amounts) == entry.amount_vnd:
         return [_line(entry, tx, tx.amount_vnd or 0, position + n) for n, tx in enumerate(txs, 1)]

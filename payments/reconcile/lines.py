@@ -9,6 +9,7 @@ not: it only says where a payout stands. Amounts are positive integer đồng; `
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from payments.adapters.base import mask_account
 
@@ -21,9 +22,11 @@ STATUSES = (SETTLED, REJECTED, RETURNED, ACCEPTED, UNKNOWN)
 DEBIT, CREDIT = "DBIT", "CRDT"
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One confirmation. `position` orders lines within their file (from 1)."""
+class Line(NamedTuple):
+    """One confirmation. `position` orders lines within their file (from 1).
+
+    A named tuple: a million-line statement makes each line twice (read, then read back from
+    its staged row), and a tuple is made in a seventh of a frozen dataclass's time."""
 
     position: int
     movement: bool

@@ -34,6 +34,7 @@ from payments.reconcile.matching import (
 )
 
 DEFAULT_REASON = "MS03"  # reason not specified
+_STATUS = {status.value: status for status in PayoutStatus}  # PayoutStatus(value) costs 0.5 µs a line
 
 
 def reconcile_lines(
@@ -165,7 +166,7 @@ def _move(chunk: Chunk, line: Line, payout: HeldPayout, status: str) -> None:
     reference = line.provider_tx_id or line.instr_id if not payout.provider_reference else None
     day = line.booking_date or chunk.clock().date()
     move = outcome_move(
-        payout, payout.adapter, PayoutStatus(status), reason=reason, reason_text=line.reason_text,
+        payout, payout.adapter, _STATUS[status], reason=reason, reason_text=line.reason_text,
         reference=reference, day=day,
     )  # fmt: skip
     if move is None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from payments.disbursements.model import Batch, Payout
 from payments.disbursements.states import IN_FLIGHT_STATES
 from payments.ledger import accounts
+from payments.ledger.driver import Driver
 from payments.ledger.model import Account, Entry, Posting
 from payments.reconcile.lines import CREDIT, DEBIT, Line
 from payments.reconcile.model import LIVE, ReconException, ReconImport, ReconLine, ReconMatch, ReconStatement
@@ -38,20 +39,30 @@ def pending_imports(session: Session, adapter: str | None = None) -> list[ReconI
 
 
 def lines_after(session: Session, import_id: int, position: int, limit: int) -> list[tuple[int, Line]]:
-    """(line id, Line) of an import after `position`, in file order."""
-    query = (
-        select(ReconLine.id, *_LINE_COLUMNS)
-        .where(ReconLine.import_id == import_id, ReconLine.position > position)
-        .order_by(ReconLine.position)
-        .limit(limit)
-    )
-    return [(row[0], Line(*row[1:])) for row in session.execute(query)]
+    """(line id, Line) of an import after `position`, in file order.
+
+    Read on the driver's cursor (`payments.ledger.driver`): a large import reads back every
+    line it staged, and SQLAlchemy's handling of each row (a date parsed by a regular
+    expression on SQLite) cost more than the query. Dates are held to the text the writer
+    stores, as the ledger's are."""
+    driver = Driver(session)
+    rows = driver.fetch(_STAGED_LINES.format(m=driver.marker), (import_id, position, limit))
+    day, make = driver.read_date, tuple.__new__  # every field is given: the C constructor will do
+    return [
+        (r[0], make(Line, (r[1], bool(r[2]), r[3], r[4], r[5], None if r[6] is None else day(r[6]), *r[7:])))
+        for r in rows
+    ]
 
 
 # Line's fields in its order, so that a row is its constructor's arguments
 _LINE_COLUMNS = tuple(
     func.coalesce(ReconLine.reason_text, "") if name == "reason_text" else getattr(ReconLine, name)
-    for name in Line.__slots__  # type: ignore[attr-defined]
+    for name in Line._fields
+)
+_STAGED_LINES = (
+    "SELECT id, "
+    + ", ".join("coalesce(reason_text, '')" if name == "reason_text" else name for name in Line._fields)
+    + " FROM recon_lines WHERE import_id = {m} AND position > {m} ORDER BY position LIMIT {m}"
 )
 
 
@@ -64,11 +75,14 @@ PAYOUT_COLUMNS = (
 instrument and its masked copy stay in the database): `processing.HeldPayout`'s fields."""
 
 
-def payouts_by_key(session: Session, keys: Iterable[str]) -> list[Row[Any]]:
+def payouts_by_key(session: Session, keys: Iterable[str]) -> list[tuple[Any, ...]]:
+    """`PAYOUT_COLUMNS` of the payouts of these keys, as plain tuples read on the driver's
+    cursor: a chunk names thousands of keys, and SQLAlchemy's expanding of an IN list of them
+    (and handling of each row) cost several times the lookup itself."""
     wanted = list(set(keys))
     if not wanted:
         return []
-    return list(session.execute(_payouts().where(Payout.payout_key.in_(wanted))))
+    return Driver(session).fetch_in(_PAYOUTS_BY_KEY, wanted)
 
 
 def payouts_by_reference(session: Session, references: Iterable[str]) -> list[Row[Any]]:
@@ -101,6 +115,12 @@ def _payouts() -> Select:
     """`PAYOUT_COLUMNS` as plain rows: a chunk reads thousands of payouts, and ORM objects
     (loading them, tracking their changes, flushing them one by one) cost more than the rest."""
     return select(*PAYOUT_COLUMNS).join(Batch, Batch.id == Payout.batch_id)
+
+
+_PAYOUTS_BY_KEY = (
+    "SELECT " + ", ".join(f"{c.table.name}.{c.name}" for c in PAYOUT_COLUMNS)
+    + " FROM payouts JOIN batches ON batches.id = payouts.batch_id WHERE payouts.payout_key {in_}"
+)  # fmt: skip
 
 
 def _escape(text: str) -> str:
@@ -177,19 +197,21 @@ def suggestion_pool(session: Session, amounts: Iterable[int]) -> list[Row[Any]]:
 def booked_movements(
     session: Session, payout_ids: Iterable[int]
 ) -> dict[tuple[int, str | None], set[str | None]]:
-    """{(payout id, direction): the bank's booking references} of movements already matched."""
+    """{(payout id, direction): the bank's booking references} of movements already matched.
+    Read on the driver's cursor, like `payouts_by_key`: a chunk asks about thousands of payouts."""
     wanted = list(set(payout_ids))
     found: dict[tuple[int, str | None], set[str | None]] = {}
     if not wanted:
         return found
-    query = (
-        select(ReconMatch.payout_id, ReconMatch.direction, ReconLine.account_servicer_ref)
-        .join(ReconLine, ReconLine.id == ReconMatch.line_id)
-        .where(ReconMatch.payout_id.in_(wanted), ReconMatch.movement.is_(True))
-    )
-    for payout_id, direction, reference in session.execute(query):
+    for payout_id, direction, reference in Driver(session).fetch_in(_BOOKED_MOVEMENTS, wanted):
         found.setdefault((payout_id, direction), set()).add(reference)
     return found
+
+
+_BOOKED_MOVEMENTS = (
+    "SELECT m.payout_id, m.direction, l.account_servicer_ref FROM recon_matches m"
+    " JOIN recon_lines l ON l.id = m.line_id WHERE m.movement AND m.payout_id {in_}"
+)
 
 
 def exception_by_fingerprint(session: Session, fingerprint: str) -> ReconException | None:
