@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from payments.audit.services import record_event
+from payments.audit.services import EventSpec, record_event, record_events
 from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.errors import Conflict, InvalidInput, NotFound, RuleViolation
@@ -89,10 +89,12 @@ def raise_exceptions(
         [{"exception_id": i, "action": "raised", "actor": actor.username, "note": p.detail, "data": None,
           "at": now} for i, p in zip(ids, fresh, strict=True)],
     )  # fmt: skip
-    for exception_id, problem in zip(ids, fresh, strict=True):
-        after = {"kind": problem.kind, "state": "open", "action": "raised", "assignee": None}
-        action = "reconcile.exception.raised"
-        record_event(session, actor, action, "recon_exception", exception_id, after=after, clock=clock)
+    audited = [
+        EventSpec("reconcile.exception.raised", "recon_exception", exception_id,
+                  after={"kind": problem.kind, "state": "open", "action": "raised", "assignee": None})
+        for exception_id, problem in zip(ids, fresh, strict=True)
+    ]  # fmt: skip
+    record_events(session, actor, audited, clock=clock)
     return fresh
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from payments.audit.repository import search_events
-from payments.audit.services import record_event, verify_chain
+from payments.audit.services import EventSpec, record_event, record_events, verify_chain
 from payments.clock import fixed_clock
 from payments.context import Actor
 
@@ -37,6 +37,30 @@ def test_events_form_a_gapless_chain_that_verifies(session):
     events = search_events(session, limit=10)
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert all(b.prev_hash == a.hash for a, b in pairwise(events))
+
+
+def test_events_recorded_together_chain_exactly_as_recorded_one_by_one(session):
+    clock = fixed_clock(datetime(2024, 8, 21, 9, tzinfo=UTC))
+    record_event(session, ALICE, "batch.submit", "batch", 1, after={"state": "pending_approval"}, clock=clock)
+    together = record_events(
+        session,
+        ALICE,
+        [EventSpec("batch.approve", "batch", 1, {"state": "pending_approval"}, {"state": "approved"}),
+         EventSpec("reconcile.exception.raised", "recon_exception", 9, after={"kind": "AMBIGUOUS"})],
+        clock=clock,
+    )  # fmt: skip
+    assert [e.seq for e in together] == [2, 3]
+    assert verify_chain(session).ok
+    hashes = [e.hash for e in together]
+    session.rollback()
+    record_event(session, ALICE, "batch.submit", "batch", 1, after={"state": "pending_approval"}, clock=clock)
+    one_by_one = [
+        record_event(session, ALICE, "batch.approve", "batch", 1, before={"state": "pending_approval"},
+                     after={"state": "approved"}, clock=clock),
+        record_event(session, ALICE, "reconcile.exception.raised", "recon_exception", 9,
+                     after={"kind": "AMBIGUOUS"}, clock=clock),
+    ]  # fmt: skip
+    assert [e.hash for e in one_by_one] == hashes
 
 
 def test_an_event_records_who_as_which_role_what_and_the_request(session):
