@@ -52,7 +52,8 @@ class AnsweredPayout(NamedTuple):
 
 
 class PayoutMove(NamedTuple):
-    """A payout's new state and columns, applied only if it is still in state `was`."""
+    """A payout's new state and columns, applied only if it is still in state `was` (dispatch
+    and reconciliation both move payouts this way); `provider_reference` None keeps none new."""
 
     payout_id: int
     was: str

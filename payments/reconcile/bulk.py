@@ -8,11 +8,12 @@ most of a statement's are alike. The caller owns the transaction.
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from payments.disbursements.model import Payout
+from payments.disbursements.outbox import PayoutMove
 from payments.ledger.driver import Driver
 from payments.reconcile.lines import Line
 from payments.reconcile.model import ReconLine, ReconMatch
@@ -61,17 +62,6 @@ def insert_matches(session: Session, matches: Sequence[tuple[Any, ...]], now: da
     driver = Driver(session)
     at = driver.stored_datetime(now)
     driver.insert(ReconMatch.__tablename__, MATCH_COLUMNS, [(*match, at) for match in matches])
-
-
-class PayoutMove(NamedTuple):
-    """One payout's move as a chunk decided it; `provider_reference` None leaves it as it is."""
-
-    payout_id: int
-    was: str
-    state: str
-    reason_code: str | None
-    reason_text: str | None
-    provider_reference: str | None
 
 
 def move_payouts(session: Session, moves: Sequence[PayoutMove], now: datetime) -> int:

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from payments.clock import Clock
 from payments.context import Actor
 from payments.disbursements.model import Payout
+from payments.disbursements.outbox import PayoutMove
 from payments.errors import Conflict
 from payments.ledger.draft import EntryDraft
 from payments.ledger.services import post_entries
 from payments.reconcile import bulk
-from payments.reconcile.bulk import PayoutMove
 from payments.reconcile.exceptions import Problem, raise_exceptions
 
 

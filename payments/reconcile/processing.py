@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from payments.adapters.base import PayoutStatus
 from payments.clock import Clock
 from payments.context import Actor
+from payments.disbursements.outbox import PayoutMove
 from payments.disbursements.outcomes import outcome_move
 from payments.errors import RuleViolation
 from payments.reconcile import repository
-from payments.reconcile.bulk import PayoutMove
 from payments.reconcile.chunk import Chunk, HeldPayout, Tally
 from payments.reconcile.decisions import STATUS_CONFLICT, decide
 from payments.reconcile.exceptions import Problem
