@@ -10,7 +10,7 @@ connection and transaction. Queries only, no rules: `dispatch.py` decides.
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -110,13 +110,8 @@ def mark_sending(session: Session, payout_ids: Sequence[int], now: datetime) -> 
     values = (PayoutState.SENDING.value, driver.stored_datetime(now), PayoutState.QUEUED.value)
     moved = 0
     for start in range(0, len(payout_ids), IN_LIST_SIZE):
-        ids = list(payout_ids[start : start + IN_LIST_SIZE])
-        listed: tuple[Any, ...]
-        if driver.postgres:
-            where, listed = f"id = ANY({mark})", (ids,)
-        else:
-            where, listed = f"id IN ({', '.join([mark] * len(ids))})", tuple(ids)
-        sql = f"{_SENDING.format(m=mark)} AND {where}"
+        clause, listed = driver.one_of(list(payout_ids[start : start + IN_LIST_SIZE]))
+        sql = f"{_SENDING.format(m=mark)} AND id {clause}"
         moved += connection.exec_driver_sql(sql, (*values, *listed)).rowcount
     return moved
 

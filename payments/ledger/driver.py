@@ -112,12 +112,16 @@ class Driver:
         """Run `sql` whose `{in}` placeholder stands for "is one of `values`", in bounded batches."""
         rows: list[tuple[Any, ...]] = []
         for start in range(0, len(values), IN_LIST_SIZE):
-            batch = list(values[start : start + IN_LIST_SIZE])
-            if self.postgres:
-                rows += self.fetch(sql.format(in_="= ANY(%s)"), [batch])
-            else:
-                rows += self.fetch(sql.format(in_=f"IN ({', '.join('?' * len(batch))})"), batch)
+            clause, params = self.one_of(list(values[start : start + IN_LIST_SIZE]))
+            rows += self.fetch(sql.format(in_=clause), params)
         return rows
+
+    def one_of(self, values: list[Any]) -> tuple[str, tuple[Any, ...]]:
+        """("is one of `values`" as SQL to follow a column, its parameters): `= ANY(%s)` with one
+        array on PostgreSQL, `IN (?, ...)` on SQLite. Keep `values` within IN_LIST_SIZE."""
+        if self.postgres:
+            return "= ANY(%s)", (values,)
+        return f"IN ({', '.join('?' * len(values))})", tuple(values)
 
     def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         """Insert `rows` (tuples in `columns` order) into `table`."""

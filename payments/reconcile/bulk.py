@@ -93,12 +93,8 @@ def _guarded_update(driver: Driver, values: dict[str, Any], was: str, ids: list[
     """`UPDATE payouts SET <values> WHERE state = <was> AND id is one of <ids>`, and its parameters."""
     mark = driver.marker
     assignments = ", ".join(f"{column} = {mark}" for column in values)
-    listed: tuple[Any, ...]
-    if driver.postgres:
-        where, listed = f"id = ANY({mark})", (ids,)
-    else:
-        where, listed = f"id IN ({', '.join([mark] * len(ids))})", tuple(ids)
-    sql = f"UPDATE {Payout.__tablename__} SET {assignments} WHERE state = {mark} AND {where}"
+    clause, listed = driver.one_of(ids)
+    sql = f"UPDATE {Payout.__tablename__} SET {assignments} WHERE state = {mark} AND id {clause}"
     return sql, (*values.values(), was, *listed)
 
 
