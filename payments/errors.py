@@ -12,6 +12,18 @@ class PaymentsError(Exception):
         self.detail = detail
         self.extra = extra
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses' constructors take other arguments than `args`: rebuild from the state, so
+        # that an error raised in a helper process arrives whole (payments.reconcile.reading).
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(cls: type[PaymentsError], args: tuple[Any, ...], state: dict[str, Any]) -> PaymentsError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class NotFound(PaymentsError):
     code = "not_found"

@@ -25,10 +25,10 @@ from payments.reconcile import bulk, repository
 from payments.reconcile.csv_reports import CsvMapping
 from payments.reconcile.lines import Line, StatementRef, Totals
 from payments.reconcile.model import ReconImport, ReconStatement
+from payments.reconcile.reading import file_items
 from payments.reconcile.sources import (
     callback_line,
     detect_kind,
-    read_lines,
     statement_digest,
     statement_lines,
 )
@@ -75,15 +75,15 @@ def stage_file(
     Raises DuplicateFile (same SHA-256 already imported), DuplicateStatement (a statement in
     it already imported from another file), InvalidInput naming the line or element of a
     malformed file; in each case the caller's rollback leaves nothing written."""
-    digest = sha256_of(data)
-    _refuse_duplicate(session, digest, file_name)
     kind = kind or detect_kind(data)
-    items = read_lines(kind, data, adapter, day, csv_mappings)
-    size = len(data) if isinstance(data, bytes) else data.stat().st_size
-    return _stage(
-        session, items, adapter=adapter, kind=kind, digest=digest, file_name=file_name, size=size,
-        actor=actor, clock=clock,
-    )  # fmt: skip
+    with file_items(kind, data, adapter, day, csv_mappings) as items:  # a large file is read meanwhile
+        digest = sha256_of(data)
+        _refuse_duplicate(session, digest, file_name)
+        size = len(data) if isinstance(data, bytes) else data.stat().st_size
+        return _stage(
+            session, items, adapter=adapter, kind=kind, digest=digest, file_name=file_name, size=size,
+            actor=actor, clock=clock,
+        )  # fmt: skip
 
 
 def stage_statement(

@@ -1,0 +1,154 @@
+"""A large file is read in a helper process while staging runs: the same lines, the same
+errors (element path and line), nothing written on a bad file, and no helper left behind."""
+
+import multiprocessing
+import pickle
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from payments.adapters.iso20022.xmlsafe import MalformedMessage
+from payments.errors import Conflict
+from payments.reconcile import reading
+from payments.reconcile.csv_reports import MalformedCsv
+from payments.reconcile.model import ReconImport, ReconLine
+from payments.reconcile.mt940 import MalformedMT940
+from payments.reconcile.reading import file_items
+from payments.reconcile.runs import import_file
+from payments.reconcile.sources import read_lines
+from tests.integration.reconcile.conftest import FINANCE
+from tests.integration.reconcile.files import Booking, Status, camt, ewallet_csv, mt940, pain002
+
+
+@pytest.fixture
+def read_aside(monkeypatch):
+    """Every file, however small, is read in a helper process."""
+    monkeypatch.setattr(reading, "READ_ASIDE_FROM_BYTES", 0)
+    monkeypatch.setattr(reading, "BATCH", 2)  # several messages even for a few lines
+
+
+def _files(today) -> dict[str, tuple[str, bytes]]:
+    bookings = [
+        Booking("K-1", 750_000),
+        Booking("K-2", 500_000, instr_id="I-2", tx_id="T-2", name="TRAN THI BINH"),
+        Booking("K-3", 500_000, "CRDT", reason="AC04"),
+        Booking(None, 1_250_000, block="BLOCK-1", count=2),
+        Booking("K-5", 300_000, day=today + timedelta(1)),
+    ]
+    return {
+        "camt.053": ("camt.053", camt(bookings, today)),
+        "camt.054": ("camt.054", camt(bookings[:2], today, kind="camt.054")),
+        "pain.002": ("pain.002", pain002([Status("K-1", "ACSC"), Status("K-2", "RJCT", reason="AC01")])),
+        "mt940": ("mt940", mt940(bookings[:3], today)),
+        "csv": ("csv", ewallet_csv(bookings[:3], today)),
+    }
+
+
+@pytest.mark.parametrize("name", ["camt.053", "camt.054", "pain.002", "mt940", "csv"])
+def test_a_file_read_aside_gives_the_same_items_in_the_same_order(tmp_path, read_aside, today, name):
+    kind, data = _files(today)[name]
+    path = tmp_path / "file"
+    path.write_bytes(data)
+    with file_items(kind, path, "bank") as items:
+        assert multiprocessing.active_children(), "the file should be read in a helper process"
+        aside = list(items)
+    assert aside == list(read_lines(kind, data, "bank"))
+    assert len(aside) >= 2
+
+
+TRUNCATED_CAMT = b"<Document xmlns='urn:iso:std:iso:20022:tech:xsd:camt.053.001.08'><BkToCstmrStmt>"
+BAD_MT940 = b":20:X\n:25:ACC\n:60F:C240801VND1000,\n:61:garbage\n:62F:C240801VND1000,\n"
+BAD_CSV = (
+    b"record_type,transaction_id,order_id,amount,direction,status,booked_at,error_code\n"
+    b"OPENING,,,100,,,,\nENTRY,T1,K1,12.5,DBIT,SUCCESS,2024-08-01,\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "error", "where"),
+    [
+        ("camt.053", TRUNCATED_CAMT, MalformedMessage, "line"),
+        ("mt940", BAD_MT940, MalformedMT940, "line 4"),
+        ("csv", BAD_CSV, MalformedCsv, "line 3"),
+    ],
+    ids=["camt-truncated", "mt940-bad-entry", "csv-bad-amount"],
+)
+def test_an_error_met_aside_arrives_whole(tmp_path, read_aside, kind, data, error, where):
+    path = tmp_path / "bad"
+    path.write_bytes(data)
+    with pytest.raises(error) as in_process:
+        list(read_lines(kind, data, "bank"))
+    with pytest.raises(error) as aside, file_items(kind, path, "bank") as items:
+        list(items)
+    assert where in aside.value.detail
+    assert (aside.value.detail, aside.value.extra) == (in_process.value.detail, in_process.value.extra)
+    assert not multiprocessing.active_children()
+
+
+def test_a_camt_bad_in_its_last_entry_is_refused_naming_it_and_nothing_is_written(
+    session, session_factory, dispatched, tmp_path, read_aside, today
+):
+    _, payouts = dispatched(3)
+    data = camt([Booking(p.payout_key, p.amount_vnd) for p in payouts], today)
+    last = data.rsplit(b'<Amt Ccy="VND">', 1)
+    path = tmp_path / "stmt.xml"
+    path.write_bytes(last[0] + b'<Amt Ccy="VND">' + last[1].replace(b"</Amt>", b".5</Amt>", 1))
+    with pytest.raises(MalformedMessage, match=r"Ntry\[3\]/.*Amt \(line \d+\): \d+\.5 has a fraction"):
+        import_file(session_factory, adapter="bank", data=path, file_name="stmt.xml", actor=FINANCE)
+    assert session.scalar(select(func.count()).select_from(ReconImport)) == 0
+    assert session.scalar(select(func.count()).select_from(ReconLine)) == 0
+    session.expire_all()
+    assert {p.state for p in payouts} == {"accepted"}
+
+
+def test_a_statement_read_aside_settles_its_payouts(
+    session, session_factory, dispatched, tmp_path, read_aside, today
+):
+    _, payouts = dispatched(3)
+    path = tmp_path / "stmt.xml"
+    path.write_bytes(camt([Booking(p.payout_key, p.amount_vnd) for p in payouts], today))
+    report = import_file(session_factory, adapter="bank", data=path, file_name="stmt.xml", actor=FINANCE)
+    assert report["outcomes"]["settled"]["count"] == 3
+    assert report["tie_outs"]["holds"]
+    assert not multiprocessing.active_children()
+
+
+def test_a_reader_left_early_is_ended(tmp_path, read_aside, today):
+    path = tmp_path / "stmt.xml"
+    path.write_bytes(camt([Booking(f"K-{n}", 1_000) for n in range(1, 200)], today))
+    with file_items("camt.053", path, "bank") as items:
+        next(items)
+        (helper,) = multiprocessing.active_children()
+    assert not helper.is_alive()
+
+
+def test_a_reader_that_dies_is_reported_not_taken_for_the_end_of_the_file(tmp_path, read_aside, today):
+    path = tmp_path / "stmt.xml"  # more than the pipe holds: the helper is still reading when killed
+    path.write_bytes(camt([Booking(f"K-{n}", 1_000) for n in range(1, 5_000)], today))
+    with file_items("camt.053", path, "bank") as items:
+        next(items)
+        (helper,) = multiprocessing.active_children()
+        helper.kill()
+        with pytest.raises(reading.ReaderFailed, match="stopped unexpectedly"):
+            list(items)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        MalformedMessage("12.5 has a fraction of a đồng", "/Document/Ntry[3]/Amt", 40, "stmt.xml"),
+        MalformedMT940("no :62F: closing balance", 12),
+        Conflict("idempotency key 'k' was already used", idempotency_key="k", seq=7),
+    ],
+)
+def test_business_errors_survive_pickling_whole(error):
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert (str(copy), copy.detail, copy.extra, copy.args) == (
+        str(error),
+        error.detail,
+        error.extra,
+        error.args,
+    )
+    assert vars(copy) == vars(error)
