@@ -231,49 +231,41 @@ def _balance(bal: Here) -> Balance:
     )
 
 
-# The plain texts of an entry and of a payment in it, each read in one pass (`Here.texts`).
-_ENTRY_TEXTS = (
-    "Sts/Cd", "Sts/Prtry", "Sts", "AcctSvcrRef", "NtryRef", "RvslInd", "AddtlNtryInf",
-    "BkTxCd/Domn/Cd", "BkTxCd/Domn/Fmly/Cd", "BkTxCd/Domn/Fmly/SubFmlyCd", "BkTxCd/Prtry/Cd",
-)  # fmt: skip
-_TX_TEXTS = (
-    "Refs/EndToEndId", "Refs/InstrId", "Refs/PmtInfId", "Refs/MsgId", "Refs/AcctSvcrRef",
-    "Refs/TxId", "RtrInf/Rsn/Cd", "RtrInf/Rsn/Prtry", "RltdPties/Cdtr/Pty/Nm", "RltdPties/Cdtr/Nm",
-    "RltdPties/CdtrAcct/Id/Othr/Id", "RltdPties/CdtrAcct/Id/IBAN", "RmtInf/Ustrd",
-)  # fmt: skip
-
-
 def _entry(ntry: Here, statement_id: str, index: int) -> CamtEntry:
-    code, proprietary, plain, servicer_ref, reference, reversal, info, *bank_code = ntry.texts(_ENTRY_TEXTS)
-    status = code or proprietary or plain  # Sts/Cd in 001.08, plain Sts text in 001.02
-    if status is None:
-        raise ntry.fail("required element Sts is missing", missing="Sts")
     return CamtEntry(
         statement_id=statement_id,
         index=index,
         line=ntry.elem.sourceline,
         amount_vnd=ntry.amount_vnd("Amt") or 0,
         credit_debit=ntry.credit_debit("CdtDbtInd"),
-        status=status,
+        status=_status(ntry),
         booking_date=ntry.day("BookgDt"),
         value_date=ntry.day("ValDt"),
-        account_servicer_ref=servicer_ref,
-        reference=reference,
-        reversal=reversal == "true",
-        bank_transaction_code=_bank_code(*bank_code),
+        account_servicer_ref=ntry.text("AcctSvcrRef"),
+        reference=ntry.text("NtryRef"),
+        reversal=ntry.text("RvslInd") == "true",
+        bank_transaction_code=_bank_code(ntry),
         batches=tuple(_batch(part) for part in ntry.each("NtryDtls/Btch")),
         transactions=tuple(_transaction(part) for part in ntry.each("NtryDtls/TxDtls")),
-        additional_info=info,
+        additional_info=ntry.text("AddtlNtryInf"),
     )
 
 
-def _bank_code(
-    domain: str | None, family: str | None, sub_family: str | None, proprietary: str | None
-) -> str | None:
-    """Domn/Fmly/SubFmly as `PMNT/ICDT/DMCT`, else the proprietary code."""
+def _status(ntry: Here) -> str:
+    """Sts/Cd in 001.08, plain Sts text in 001.02."""
+    code = ntry.text("Sts/Cd") or ntry.text("Sts/Prtry") or ntry.text("Sts")
+    if code is None:
+        raise ntry.fail("required element Sts is missing", missing="Sts")
+    return code
+
+
+def _bank_code(ntry: Here) -> str | None:
+    domain = ntry.text("BkTxCd/Domn/Cd")
     if domain is None:
-        return proprietary
-    return "/".join([domain, family or "", sub_family or ""])
+        return ntry.text("BkTxCd/Prtry/Cd")
+    return "/".join(
+        [domain, ntry.text("BkTxCd/Domn/Fmly/Cd") or "", ntry.text("BkTxCd/Domn/Fmly/SubFmlyCd") or ""]
+    )
 
 
 def _batch(btch: Here) -> BatchInfo:
@@ -287,23 +279,19 @@ def _batch(btch: Here) -> BatchInfo:
 
 
 def _transaction(tx: Here) -> CamtTransaction:
-    (
-        end_to_end_id, instruction_id, payment_info_id, message_id, servicer_ref, transaction_id,
-        reason_code, reason_proprietary, party_name, creditor_name, account_other, iban, remittance,
-    ) = tx.texts(_TX_TEXTS)  # fmt: skip
     texts = [node.text.strip() for node in tx.findall("RtrInf/AddtlInf") if node.text]
     return CamtTransaction(
-        end_to_end_id=end_to_end_id,
-        instruction_id=instruction_id,
-        payment_info_id=payment_info_id,
-        message_id=message_id,
-        account_servicer_ref=servicer_ref,
-        transaction_id=transaction_id,
+        end_to_end_id=tx.text("Refs/EndToEndId"),
+        instruction_id=tx.text("Refs/InstrId"),
+        payment_info_id=tx.text("Refs/PmtInfId"),
+        message_id=tx.text("Refs/MsgId"),
+        account_servicer_ref=tx.text("Refs/AcctSvcrRef"),
+        transaction_id=tx.text("Refs/TxId"),
         amount_vnd=tx.amount_vnd("Amt", required=False),
         credit_debit=tx.credit_debit("CdtDbtInd") if tx.find("CdtDbtInd") is not None else None,
-        return_reason=reason_code or reason_proprietary,
+        return_reason=tx.text("RtrInf/Rsn/Cd") or tx.text("RtrInf/Rsn/Prtry"),
         return_text=" ".join(texts),
-        creditor_name=party_name or creditor_name,
-        creditor_account=account_other or iban,
-        remittance=remittance,
+        creditor_name=tx.text("RltdPties/Cdtr/Pty/Nm") or tx.text("RltdPties/Cdtr/Nm"),
+        creditor_account=tx.text("RltdPties/CdtrAcct/Id/Othr/Id") or tx.text("RltdPties/CdtrAcct/Id/IBAN"),
+        remittance=tx.text("RmtInf/Ustrd"),
     )

@@ -7,7 +7,6 @@ A date-time without an offset is taken as Vietnam time (UTC+07:00), the banks' l
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
 
 from lxml import etree
 
@@ -136,24 +135,6 @@ class Here:
         found = (self._layout if self._layout is not None else self._paths()).get(self._prefix + path)
         value = self._nodes[found[0]].text if found else None  # inlined find: ~25 times per entry
         return (value.strip() or None) if value else None
-
-    def texts(self, paths: tuple[str, ...]) -> list[str | None]:
-        """`[self.text(path) for path in paths]`, for readers that take many texts of an element.
-
-        Where each path is in this shape of element is worked out once (and kept in the shape's
-        index, under a key no path can be): a statement's entries then read their texts in one
-        pass instead of a lookup each.
-        """
-        layout = self._layout if self._layout is not None else self._paths()
-        plan_key = (self._prefix, paths)
-        plan: Any = layout.get(plan_key)  # type: ignore[call-overload]
-        if plan is None:
-            plan = layout[plan_key] = tuple(  # type: ignore[index]
-                found[0] if (found := layout.get(self._prefix + path)) else -1 for path in paths
-            )
-        nodes = self._nodes
-        values = [nodes[position].text if position >= 0 else None for position in plan]
-        return [(value.strip() or None) if value else None for value in values]
 
     def required(self, path: str) -> str:
         node = self.find(path)

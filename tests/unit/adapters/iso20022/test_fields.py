@@ -68,25 +68,3 @@ def test_more_shapes_than_are_remembered_are_still_read_right():
     shapes = [_here("<Refs>" + "<!-- -->" * n + f"<TxId>{n}</TxId></Refs>") for n in range(300)]
     assert [h.text("Refs/TxId") for h in shapes] == [str(n) for n in range(300)]
     assert len(fields._LAYOUTS) <= fields._MAX_LAYOUTS
-
-
-def test_texts_read_in_one_pass_equal_each_text_read_alone_in_every_shape():
-    paths = ("Refs/EndToEndId", "Amt", "Nm", "Refs/TxId", "Missing", "Refs")
-    shapes = [
-        "<Refs><EndToEndId> A-1 </EndToEndId><TxId>T</TxId></Refs><Amt>1</Amt><Nm>  </Nm>",
-        "<Refs><TxId>U</TxId></Refs><Amt>2</Amt>",  # another shape: its own positions
-        "<Amt>3</Amt><Refs><EndToEndId>C-3</EndToEndId></Refs><Nm>An</Nm>",
-        "<Refs><EndToEndId> A-9 </EndToEndId><TxId>V</TxId></Refs><Amt>9</Amt><Nm>Binh</Nm>",
-    ]
-    for xml in shapes:
-        alone, together = _here(xml), _here(xml)
-        assert together.texts(paths) == [alone.text(path) for path in paths]
-    assert _here(shapes[0]).texts(paths) == ["A-1", "1", None, "T", None, None]
-    assert _here(shapes[1]).texts(paths) == [None, "2", None, "U", None, None]
-
-
-def test_texts_of_a_part_read_under_the_part():
-    here = _here("<Dtls><TxDtls><Id>1</Id><Nm>x</Nm></TxDtls></Dtls><Id>outer</Id>")
-    (part,) = here.each("Dtls/TxDtls")
-    assert part.texts(("Id", "Nm", "Dtls")) == ["1", "x", None]
-    assert here.texts(("Id",)) == ["outer"]
