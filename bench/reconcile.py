@@ -193,28 +193,37 @@ def _payout_row(batch_id: int, n: int, now: datetime) -> dict:
     }  # fmt: skip
 
 
-def import_on_sqlite(path: Path, folder: Path, count: int) -> tuple[float, float, dict]:
-    """(wall seconds, CPU seconds, report) of `import_file`. The CPU time is the process's own
-    (SQLite runs in it): on a shared machine it moves less than the wall time."""
+def import_on_sqlite(path: Path, folder: Path, count: int) -> tuple[float, float, float, dict]:
+    """(wall seconds, CPU seconds here, CPU seconds of the reading process, report) of
+    `import_file`. This process's CPU time includes SQLite's (it runs in it); a file this large
+    is read in a helper process meanwhile. On a shared machine CPU moves less than wall time."""
     from payments.reconcile.runs import import_file
 
     engine = make_engine(f"sqlite:///{folder / 'bench.db'}")
     migrate.upgrade(engine)
     factory = make_session_factory(engine)
     seed_payouts(factory, count)
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu, helpers = time.perf_counter(), time.process_time(), _children_cpu()
     report = import_file(factory, adapter="bank", data=path, file_name=path.name, actor=ACTOR)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     engine.dispose()
-    return elapsed, cpu, report
+    return elapsed, cpu, _children_cpu() - helpers, report
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # of children waited for
+    return usage.ru_utime + usage.ru_stime
 
 
 # --- where the import's time goes (--phases) -----------------------------------------------
 
 # (phase, module, attribute): the functions timed, each exclusive of the phases inside it.
+# A file this large is read in a helper process (payments.reconcile.reading) while this one
+# stages what it has read: the time this process waits for it is its own phase.
 PHASES = (
-    ("read the camt.053", "payments.reconcile.iso_readers", "iter_camt"),
-    ("lines from entries", "payments.reconcile.iso_readers", "_entry_lines"),
+    ("reading here (a small file)", "payments.reconcile.iso_readers", "iter_camt"),
+    ("reading here (a small file)", "payments.reconcile.iso_readers", "_entry_lines"),
+    ("waiting for the reader", "payments.reconcile.reading", "_received"),
     ("stage lines", "payments.reconcile.bulk", "insert_lines"),
     ("read lines back", "payments.reconcile.repository", "lines_after"),
     ("payout reads", "payments.reconcile.processing", "_index"),
@@ -317,13 +326,14 @@ def main(argv: list[str] | None = None) -> int:
         phases = PhaseClock() if args.phases else None
         if phases is not None:
             phases.install()
-        elapsed, cpu, report = import_on_sqlite(path, folder, args.entries)
+        elapsed, cpu, reader_cpu, report = import_on_sqlite(path, folder, args.entries)
         exceptions = {k: v["count"] for k, v in report["exceptions"].items()}
         settled = report["outcomes"].get("settled", {}).get("count", 0)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             f"import: {report['lines']:,} lines staged, matched and posted on SQLite in {elapsed:.1f} s "
-            f"(CPU {cpu:.1f} s; {report['lines'] / elapsed:,.0f} lines/s): {settled:,} settled, "
+            f"(CPU {cpu:.1f} s, and {reader_cpu:.1f} s in the process reading the file alongside; "
+            f"{report['lines'] / elapsed:,.0f} lines/s): {settled:,} settled, "
             f"{report['posted_entries']:,} entries, exceptions {exceptions}; "
             f"peak {peak:,.0f} MB RSS (the bench's whole process)"
         )
