@@ -74,7 +74,9 @@ def stage_file(
     """Stage a confirmation file (its bytes, or a path: a large XML file is then streamed).
     Raises DuplicateFile (same SHA-256 already imported), DuplicateStatement (a statement in
     it already imported from another file), InvalidInput naming the line or element of a
-    malformed file; in each case the caller's rollback leaves nothing written."""
+    malformed file; in each case the caller's rollback leaves nothing written. A large file is
+    read in a helper process while this one hashes and stages it (`reading.file_items`), so a
+    duplicate that is also malformed may be reported as either."""
     kind = kind or detect_kind(data)
     with file_items(kind, data, adapter, day, csv_mappings) as items:  # a large file is read meanwhile
         digest = sha256_of(data)

@@ -7,14 +7,21 @@ the reading in a helper process, the two overlap on a machine with a second core
 `Totals`, `StatementRef`) back in batches, in file order, over its standard output, and the
 first error it meets (a `MalformedMessage` with its element path and line, say) arrives whole
 and is raised here, so staging stops and writes nothing, as it does when reading in-process.
-A pipe holds little: a helper that reads faster than the stager waits, so memory stays
-bounded. Small files, and bytes, are read in-process: starting a helper costs about half a
-second. A plain subprocess rather than `multiprocessing`, whose spawned children import the
-caller's main module again, and whose forked ones inherit the caller's threads and connections.
+
+Each message is length-prefixed and read against a deadline: a helper that dies mid-message, or
+hangs, is a `ReaderFailed`, never a wait without end or a half-read batch. A pipe holds little,
+so a helper that reads faster than the stager waits, and memory stays bounded. Small files,
+and bytes, are read in-process: starting a helper costs about half a second. A plain
+subprocess rather than `multiprocessing`, whose spawned children import the caller's main
+module again and whose forked ones inherit its threads and connections; it runs this very
+interpreter (`sys.executable`, so a server embedding Python without one reads in-process by
+setting READ_ASIDE_FROM_BYTES higher) on this very copy of the package.
 """
 
 import os
 import pickle
+import select
+import signal
 import subprocess
 import sys
 import traceback
@@ -30,13 +37,20 @@ from payments.reconcile.lines import Line, StatementRef, Totals
 from payments.reconcile.sources import read_lines
 
 READ_ASIDE_FROM_BYTES = 16 * 2**20  # files at least this large are read in a helper process
-BATCH = 2_000  # items per message from the helper
-FINISH_SECONDS = 10  # a helper that sent its last message is given this long to exit by itself
+BATCH = 2_000  # items per message from the helper (about 0.6 MB)
+STALL_SECONDS = 120.0  # a helper silent this long is taken as hung (a batch takes ~0.1 s)
+FINISH_SECONDS = 10.0  # a helper that sent its last message is given this long to exit by itself
+_HEADER = 8  # bytes of a message's length
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding `payments`
 Item = Line | Totals | StatementRef
 
 
 class ReaderFailed(RuntimeError):
-    """The helper process stopped without an answer (killed, or a bug): the import stops."""
+    """The helper process stopped without an answer (killed, hung, or a bug): the import stops."""
+
+
+class _Ended(Exception):
+    """The helper's output ended (it exited)."""
 
 
 class Items:
@@ -70,15 +84,13 @@ def file_items(
         yield Items(read_lines(kind, data, adapter, day, csv_mappings))
         return
     request = (kind, str(data), adapter, day, dict(csv_mappings or {}), BATCH)
-    helper = subprocess.Popen(  # noqa: S603 - our own module, run by this very interpreter
-        [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
+    helper = _start_helper()
     assert helper.stdin is not None
     assert helper.stdout is not None
     try:
         with helper.stdin:
             pickle.dump(request, helper.stdin)
-        yield Items(_received(helper.stdout, helper), helper)
+        yield Items(_received(helper.stdout.fileno(), helper), helper)
     finally:
         helper.stdout.close()
         if helper.poll() is None:
@@ -86,17 +98,28 @@ def file_items(
         helper.wait()
 
 
-def _received(stream: IO[bytes], helper: subprocess.Popen[bytes]) -> Iterator[Item]:
+def _start_helper() -> subprocess.Popen[bytes]:
+    """`python -P -m payments.reconcile.reading`, importing the package this process runs (not
+    one that happens to lie in the working directory)."""
+    search = [_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(part for part in search if part)}
+    command = [sys.executable, "-P", "-m", __name__]
+    return subprocess.Popen(  # noqa: S603 - our own module, run by this very interpreter
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=environment
+    )
+
+
+def _received(fd: int, helper: subprocess.Popen[bytes]) -> Iterator[Item]:
     while True:
         try:
-            tag, payload = pickle.load(stream)  # noqa: S301 - from our own helper, over its pipe
-        except EOFError:
-            code = helper.wait()
+            tag, payload = pickle.loads(_message(fd))  # noqa: S301 - from our own helper, over its pipe
+        except _Ended:
+            code = _finished(helper)
             raise ReaderFailed(f"the process reading the file stopped unexpectedly (exit {code})") from None
         if tag == "items":
             yield from payload
             continue
-        _let_finish(helper)  # its last message: it exits now
+        _finished(helper)  # its last message: it exits now
         if tag == "error":
             raise payload
         if tag == "crash":
@@ -104,9 +127,36 @@ def _received(stream: IO[bytes], helper: subprocess.Popen[bytes]) -> Iterator[It
         return
 
 
-def _let_finish(helper: subprocess.Popen[bytes]) -> None:
+def _message(fd: int) -> bytes:
+    size = int.from_bytes(_exactly(fd, _HEADER, at_start=True), "big")
+    return _exactly(fd, size, at_start=False)
+
+
+def _exactly(fd: int, size: int, *, at_start: bool) -> bytes:
+    """`size` bytes from the helper; _Ended if its output ends before the first of them."""
+    parts: list[bytes] = []
+    left = size
+    while left:
+        ready, _, _ = select.select([fd], [], [], STALL_SECONDS)
+        if not ready:
+            raise ReaderFailed(f"the process reading the file sent nothing for {STALL_SECONDS:.0f} s")
+        part = os.read(fd, min(left, 1 << 20))
+        if not part:
+            if at_start and left == size:
+                raise _Ended
+            raise ReaderFailed("the process reading the file stopped in the middle of a message")
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def _finished(helper: subprocess.Popen[bytes]) -> int | None:
     with suppress(subprocess.TimeoutExpired):  # if it does not exit, leaving file_items ends it
-        helper.wait(timeout=FINISH_SECONDS)
+        return helper.wait(timeout=FINISH_SECONDS)
+    return None
+
+
+# --- the helper's side ------------------------------------------------------------------------
 
 
 def _read_into(channel: IO[bytes], request: tuple[Any, ...]) -> None:
@@ -117,22 +167,45 @@ def _read_into(channel: IO[bytes], request: tuple[Any, ...]) -> None:
         for item in read_lines(kind, Path(path), adapter, day, csv_mappings):
             batch.append(item)
             if len(batch) >= size:
-                pickle.dump(("items", batch), channel)
+                _send(channel, ("items", batch))
                 batch = []
-        pickle.dump(("items", batch), channel)
-        pickle.dump(("done", None), channel)
+        _send(channel, ("items", batch))
+        _send(channel, ("done", None))
     except PaymentsError as error:  # a malformed file: the caller's message, whole
-        pickle.dump(("error", error), channel)
+        _send_error(channel, error)
+    except BrokenPipeError:
+        raise  # the parent stopped listening
     except Exception:  # anything else is reported with its traceback, not lost
-        pickle.dump(("crash", traceback.format_exc()), channel)
+        _send(channel, ("crash", traceback.format_exc()))
+
+
+def _send(channel: IO[bytes], message: tuple[str, Any]) -> None:
+    _write(channel, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _send_error(channel: IO[bytes], error: PaymentsError) -> None:
+    try:
+        blob = pickle.dumps(("error", error), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an error that cannot travel still arrives, as its words
+        blob = pickle.dumps(("crash", f"{type(error).__name__}: {error}"))
+    _write(channel, blob)
+
+
+def _write(channel: IO[bytes], blob: bytes) -> None:
+    channel.write(len(blob).to_bytes(_HEADER, "big"))
+    channel.write(blob)
     channel.flush()
 
 
 def _helper_main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this process ends
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must not corrupt the channel
-    with channel:
-        _read_into(channel, pickle.load(sys.stdin.buffer))  # noqa: S301 - from the parent, over its pipe
+    try:
+        with channel:
+            _read_into(channel, pickle.load(sys.stdin.buffer))  # noqa: S301 - from the parent, over its pipe
+    except BrokenPipeError:  # the parent stopped listening: nothing is left to do, quietly
+        os._exit(1)
 
 
 if __name__ == "__main__":

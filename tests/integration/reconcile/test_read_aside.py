@@ -1,16 +1,21 @@
 """A large file is read in a helper process while staging runs: the same lines, the same
 errors (element path and line), nothing written on a bad file, and no helper left behind."""
 
+import os
 import pickle
+import signal
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from payments.adapters.iso20022.xmlsafe import MalformedMessage
+from payments.adapters.iso20022.xmlsafe import MalformedMessage, WrongMessage
 from payments.errors import Conflict
 from payments.reconcile import reading
 from payments.reconcile.csv_reports import MalformedCsv
+from payments.reconcile.ingest import DuplicateFile
+from payments.reconcile.lines import Line
 from payments.reconcile.model import ReconImport, ReconLine
 from payments.reconcile.mt940 import MalformedMT940
 from payments.reconcile.reading import file_items
@@ -112,23 +117,65 @@ def test_a_statement_read_aside_settles_its_payouts(
     assert report["tie_outs"]["holds"]
 
 
-def test_a_reader_left_early_is_ended(tmp_path, read_aside, today):
+def _statement(tmp_path, today, count: int):
     path = tmp_path / "stmt.xml"
-    path.write_bytes(camt([Booking(f"K-{n}", 1_000) for n in range(1, 200)], today))
-    with file_items("camt.053", path, "bank") as items:
-        next(items)
-        helper = items.helper
-    assert helper.returncode is not None
+    path.write_bytes(camt([Booking(f"K-{n}", 1_000) for n in range(1, count + 1)], today))
+    return path
 
 
-def test_a_reader_that_dies_is_reported_not_taken_for_the_end_of_the_file(tmp_path, read_aside, today):
-    path = tmp_path / "stmt.xml"  # more than the pipe holds: the helper is still reading when killed
-    path.write_bytes(camt([Booking(f"K-{n}", 1_000) for n in range(1, 5_000)], today))
-    with file_items("camt.053", path, "bank") as items:
+def test_a_reader_left_early_is_ended(tmp_path, read_aside, today):
+    with file_items("camt.053", _statement(tmp_path, today, 2_000), "bank") as items:
         next(items)
+        assert items.helper.poll() is None  # still reading when the caller leaves
+    assert items.helper.returncode == -signal.SIGKILL
+
+
+def test_a_reader_killed_mid_message_is_reported_not_taken_for_the_end_of_the_file(
+    tmp_path, read_aside, monkeypatch, today
+):
+    monkeypatch.setattr(reading, "BATCH", 2_000)  # a message is then larger than a pipe holds
+    with file_items("camt.053", _statement(tmp_path, today, 5_000), "bank") as items:
+        next(items)
+        time.sleep(0.5)  # the helper is blocked half-way through writing its second batch
         items.helper.kill()
-        with pytest.raises(reading.ReaderFailed, match="stopped unexpectedly"):
+        with pytest.raises(reading.ReaderFailed, match="stopped"):
             list(items)
+
+
+def test_a_reader_that_hangs_is_given_up_on_and_ended(tmp_path, read_aside, monkeypatch, today):
+    monkeypatch.setattr(reading, "STALL_SECONDS", 1.0)
+    with file_items("camt.053", _statement(tmp_path, today, 5_000), "bank") as items:
+        next(items)
+        os.kill(items.helper.pid, signal.SIGSTOP)
+        with pytest.raises(reading.ReaderFailed, match="sent nothing for 1 s"):
+            list(items)
+    assert items.helper.returncode == -signal.SIGKILL
+
+
+def test_the_reader_runs_this_package_whatever_lies_in_the_working_directory(
+    tmp_path, read_aside, monkeypatch, today
+):
+    decoy = tmp_path / "elsewhere" / "payments" / "reconcile"
+    decoy.mkdir(parents=True)
+    for folder in (decoy, decoy.parent):
+        (folder / "__init__.py").write_text("")
+    (decoy / "reading.py").write_text("raise SystemExit(0)  # an old copy that reads nothing\n")
+    monkeypatch.chdir(decoy.parent.parent)
+    with file_items("camt.053", _statement(tmp_path, today, 3), "bank") as items:
+        assert len([item for item in items if isinstance(item, Line)]) == 3
+
+
+def test_a_duplicate_large_file_is_refused_and_changes_nothing(
+    session, session_factory, dispatched, tmp_path, read_aside, today
+):
+    _, payouts = dispatched(2)
+    path = tmp_path / "stmt.xml"
+    path.write_bytes(camt([Booking(p.payout_key, p.amount_vnd) for p in payouts], today))
+    import_file(session_factory, adapter="bank", data=path, file_name="first.xml", actor=FINANCE)
+    before = [session.scalar(select(func.count()).select_from(t)) for t in (ReconImport, ReconLine)]
+    with pytest.raises(DuplicateFile, match=r"first\.xml"):
+        import_file(session_factory, adapter="bank", data=path, file_name="again.xml", actor=FINANCE)
+    assert [session.scalar(select(func.count()).select_from(t)) for t in (ReconImport, ReconLine)] == before
 
 
 @pytest.mark.parametrize(
@@ -136,6 +183,9 @@ def test_a_reader_that_dies_is_reported_not_taken_for_the_end_of_the_file(tmp_pa
     [
         MalformedMessage("12.5 has a fraction of a đồng", "/Document/Ntry[3]/Amt", 40, "stmt.xml"),
         MalformedMT940("no :62F: closing balance", 12),
+        MalformedCsv("12.5 is not a whole number of đồng", 3),
+        WrongMessage("this is not a camt.053 or camt.054 message (pain.001.001.09)", "/Document", 2),
+        DuplicateFile("stmt.xml: the same file was imported on 2024-08-21 10:00", import_id=4),
         Conflict("idempotency key 'k' was already used", idempotency_key="k", seq=7),
     ],
 )
