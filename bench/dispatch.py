@@ -29,10 +29,11 @@ from payments.context import Actor
 from payments.db import make_session_factory
 from payments.demo.population import generated_rows
 from payments.disbursements.approval import approve_batch, submit_batch
-from payments.disbursements.building import Routing, build_batches
+from payments.disbursements.building import build_batches
 from payments.disbursements.dispatch import DispatchConfig, Dispatcher
 from payments.disbursements.model import Payout
 from payments.disbursements.outcomes import initiation_draft
+from payments.disbursements.routing import Routing
 from payments.entitlements.accrual import accrue
 from payments.entitlements.period import Period
 from payments.entitlements.rates import load_rate_set

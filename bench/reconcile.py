@@ -227,7 +227,7 @@ PHASES = (
     ("stage lines", "payments.reconcile.bulk", "insert_lines"),
     ("read lines back", "payments.reconcile.repository", "lines_after"),
     ("payout reads", "payments.reconcile.processing", "_index"),
-    ("payout reads", "payments.reconcile.repository", "booked_movements"),
+    ("payout reads", "payments.reconcile.payout_queries", "booked_movements"),
     ("draft settlement entries", "payments.reconcile.processing", "outcome_move"),
     ("payout updates", "payments.reconcile.bulk", "move_payouts"),
     ("matches", "payments.reconcile.bulk", "insert_matches"),

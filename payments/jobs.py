@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from payments.audit.services import verify_chain
 from payments.context import Actor
-from payments.disbursements.building import build_batches, routing_for
+from payments.disbursements.building import build_batches
 from payments.disbursements.dispatch import dispatcher_for
 from payments.disbursements.model import Batch
+from payments.disbursements.routing import routing_for
 from payments.disbursements.states import BatchState
 from payments.disbursements.unclaimed import apply_unclaimed_cash_rule
 from payments.entitlements.accrual import accrue

@@ -21,7 +21,8 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
-from payments.adapters.base import AdapterConfigError, AdapterFactory, AdapterServices, PayoutAdapter
+from payments.adapters.base import AdapterFactory, AdapterServices, PayoutAdapter
+from payments.adapters.errors import AdapterConfigError
 
 GROUP = "payments.adapters"
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from payments.adapters.base import AdapterConfigError
+from payments.adapters.errors import AdapterConfigError
 
 
 class InstanceSettings:

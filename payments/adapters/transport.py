@@ -17,15 +17,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from payments.adapters.base import (
+from payments.adapters.errors import (
     AdapterConfigError,
     AdapterProtocolError,
     AdapterUnavailable,
     CallbackRejected,
-    PayoutStatus,
-    SendResult,
 )
+from payments.adapters.messages import SendResult
 from payments.adapters.settings import InstanceSettings
+from payments.adapters.vocabulary import PayoutStatus
 
 log = logging.getLogger(__name__)
 

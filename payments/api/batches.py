@@ -24,10 +24,11 @@ from payments.api.schemas.batches import (
 )
 from payments.api.session import db_session, unit_of_work
 from payments.disbursements import approval, repository
-from payments.disbursements.building import build_batches, routing_for
+from payments.disbursements.building import build_batches
 from payments.disbursements.dispatch import dispatcher_for
 from payments.disbursements.model import Payout
 from payments.disbursements.retry import build_retry_batch
+from payments.disbursements.routing import routing_for
 from payments.registry.crypto import PiiCipher
 from payments.security.roles import Role
 

@@ -11,7 +11,8 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from payments.adapters.base import CallbackRejected, Capability
+from payments.adapters.errors import CallbackRejected
+from payments.adapters.vocabulary import Capability
 from payments.api.errors import problem
 from payments.api.schemas.reconciliation import CallbackAnswerSchema
 from payments.api.session import unit_of_work

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from payments.commands.common import cli_actor, runtime, unit_of_work
 from payments.context import Actor
 from payments.disbursements import approval
-from payments.disbursements.building import BuildResult, Routing, build_batches, routing_for
+from payments.disbursements.building import BuildResult, build_batches
 from payments.disbursements.dispatch import Dispatcher, dispatcher_for
 from payments.disbursements.model import Batch, BatchHold
 from payments.disbursements.repository import holds_for, payouts_in
 from payments.disbursements.retry import build_retry_batch
+from payments.disbursements.routing import Routing, routing_for
 from payments.errors import Forbidden, PaymentsError
 from payments.registry.crypto import PiiCipher
 from payments.security.services import find_user

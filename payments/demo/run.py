@@ -17,16 +17,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from payments.adapters.base import AdapterServices, CallbackRejected
+from payments.adapters.base import AdapterServices
+from payments.adapters.errors import CallbackRejected
 from payments.adapters.nonce_store import nonce_stores
 from payments.config import Settings
 from payments.context import Actor
 from payments.demo.population import generated_rows
 from payments.demo.simulators import BANK, POST, WALLET, DemoProviders, start_providers
 from payments.disbursements.approval import approvals_needed, approve_batch, submit_batch
-from payments.disbursements.building import Routing, build_batches
+from payments.disbursements.building import build_batches
 from payments.disbursements.dispatch import DispatchConfig, Dispatcher
 from payments.disbursements.model import Payout
+from payments.disbursements.routing import Routing
 from payments.entitlements.accrual import accrue
 from payments.entitlements.period import Period
 from payments.entitlements.rates import NewRate, add_rate, load_rate_set

@@ -105,7 +105,7 @@ def hold_payout(
 ) -> Batch:
     """Take one payout out of a batch before dispatch. The manifest changes, so approvals
     given so far no longer count: an approved batch goes back to pending approval."""
-    from payments.disbursements.building import open_snapshot
+    from payments.disbursements.snapshots import open_snapshot
 
     payout = session.get(Payout, payout_id)
     if payout is None:

@@ -12,50 +12,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from payments.adapters.base import BankAccount, Capability, CashPickup, Creditor, PayoutAdapter, WalletAccount
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
-from payments.config import Settings
 from payments.context import Actor
 from payments.disbursements import repository
+from payments.disbursements.holds import hold_reasons, provider_name_check
 from payments.disbursements.manifest import ManifestLine, manifest_hash, payout_key, period_prefix
-from payments.disbursements.model import Batch, BatchHold, ManualHold, Payout
+from payments.disbursements.model import Batch, BatchHold, Payout
+from payments.disbursements.routing import CHANNEL_CAPABILITY, Routing
+from payments.disbursements.snapshots import masked_snapshot
 from payments.disbursements.states import BatchState, PayoutState
 from payments.errors import InvalidInput
-from payments.registry.crypto import PiiCipher, mask
-from payments.registry.instruments import payout_holds_for
+from payments.registry.crypto import PiiCipher
 from payments.registry.model import PaymentInstrument
 from payments.registry.repository import instruments_on
 
 PAGE = 1_000
-CHANNEL_CAPABILITY = {
-    "bank": Capability.BANK_ACCOUNTS,
-    "ewallet": Capability.WALLETS,
-    "cash": Capability.CASH,
-}
-REPEATED_FAILURES = 2
-
-
-@dataclass(frozen=True)
-class Routing:
-    """Which adapter instance pays each channel, and the adapters themselves (for name checks)."""
-
-    bank: str
-    ewallet: str
-    adapters: Mapping[str, PayoutAdapter]
-    cash: str | None = None  # the post office; None: cash payouts are held (channel_not_routed)
-
-    def adapter_for(self, channel: str) -> str | None:
-        return {"bank": self.bank, "ewallet": self.ewallet, "cash": self.cash}.get(channel)
-
-
-def routing_for(settings: Settings, adapters: Mapping[str, PayoutAdapter]) -> Routing:
-    return Routing(
-        bank=settings.route_bank, ewallet=settings.route_ewallet, cash=settings.route_cash, adapters=adapters
-    )
 
 
 @dataclass
@@ -133,7 +107,7 @@ class _Builder:
         enrolments = repository.primary_enrolments(self.session, ids)
         people = repository.people(self.session, ids)
         instruments = instruments_on(self.session, ids, self.day)
-        reasons = self._reasons(ids, instruments)
+        reasons = hold_reasons(self.session, ids, instruments, self.day, hold_days=self.hold_days)
         self.earlier = repository.earlier_payouts(self.session, ids, period_prefix(self.period))
         for b in ids:
             if b not in enrolments:
@@ -146,28 +120,6 @@ class _Builder:
                 reasons=reasons.get(b, []),
             )  # fmt: skip
             self._place(candidate)
-
-    def _reasons(
-        self, ids: list[int], instruments: dict[int, PaymentInstrument]
-    ) -> dict[int, list[dict[str, str]]]:
-        found = {
-            b: [{"code": r.code, "detail": r.detail} for r in rs]
-            for b, rs in payout_holds_for(self.session, ids, self.day, hold_days=self.hold_days).items()
-        }
-        manual = self.session.scalars(
-            select(ManualHold).where(ManualHold.beneficiary_id.in_(ids), ManualHold.released_at.is_(None))
-        )
-        for hold in manual:
-            found.setdefault(hold.beneficiary_id, []).append({"code": "manual", "detail": hold.reason})
-        for b in repository.suspended_people(self.session, ids):
-            detail = "every enrolment is suspended: an officer resumes it before anything is paid"
-            found.setdefault(b, []).append({"code": "suspended", "detail": detail})
-        for (b, instrument_id), failures in repository.failed_on_instrument(self.session, ids).items():
-            current = instruments.get(b)
-            if current is not None and current.id == instrument_id and failures >= REPEATED_FAILURES:
-                detail = f"{failures} payouts to this instrument failed"
-                found.setdefault(b, []).append({"code": "repeated_failures", "detail": detail})
-        return found
 
     def _place(self, candidate: _Candidate) -> None:
         inst = candidate.instrument
@@ -182,7 +134,7 @@ class _Builder:
             adapter_name = None
         snapshot = self._snapshot(inst, candidate) if inst is not None and adapter_name else None
         if snapshot is not None and not reasons:
-            reasons += self._provider_name_check(adapter_name, snapshot, candidate.name)
+            reasons += provider_name_check(self.routing, adapter_name, snapshot, candidate.name)
         if reasons:
             self._hold(candidate, adapter_name, reasons)
             return
@@ -205,21 +157,6 @@ class _Builder:
         if inst.kind == "bank":
             return {"kind": "bank", "bin": inst.bank_bin, "account": account, "holder_name": inst.holder_name}
         return {"kind": "ewallet", "provider": inst.wallet_provider, "phone": account}
-
-    def _provider_name_check(
-        self, adapter_name: str, snapshot: dict[str, Any], name: str
-    ) -> list[dict[str, str]]:
-        """DOMAIN rule 7, asked of the provider itself where it can answer."""
-        adapter = self.routing.adapters.get(adapter_name)
-        if snapshot["kind"] == "cash":
-            return []  # no account holder: the counter checks the citizen ID card
-        if adapter is None or Capability.NAME_LOOKUP not in adapter.capabilities:
-            return []
-        result = adapter.lookup_name(creditor(snapshot))
-        if result.matches(name):
-            return []
-        reported = result.reported_name or (result.reason.value if result.reason else "no name")
-        return [{"code": "provider_name_mismatch", "detail": f"the provider reports {reported!r}"}]
 
     def _hold(self, candidate: _Candidate, adapter_name: str | None, reasons: list[dict[str, str]]) -> None:
         hold = BatchHold(
@@ -289,27 +226,3 @@ class _Builder:
             record_event(self.session, actor, "batch.holds", "period", self.period, after=held, clock=clock)
         self.session.flush()
         return BuildResult(list(self.batches.values()), self.holds)
-
-
-def creditor(snapshot: dict[str, Any]) -> Creditor:
-    """The adapter's view of a frozen instrument snapshot."""
-    if snapshot["kind"] == "cash":
-        return CashPickup(
-            commune_code=snapshot["commune"],
-            citizen_id=snapshot["citizen_id"],
-            holder_name=snapshot["holder_name"],
-        )
-    if snapshot["kind"] == "bank":
-        return BankAccount(
-            bin=snapshot["bin"], account_number=snapshot["account"], holder_name=snapshot["holder_name"]
-        )
-    return WalletAccount(provider=snapshot["provider"], phone=snapshot["phone"])
-
-
-def masked_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
-    hidden = {key: mask(snapshot.get(key)) for key in ("account", "phone", "citizen_id")}
-    return {k: hidden.get(k, v) for k, v in snapshot.items()}
-
-
-def open_snapshot(cipher: PiiCipher, payout: Payout) -> dict[str, Any]:
-    return json.loads(cipher.open("payout_instrument", payout.instrument_sealed, payout.instrument_key_id))

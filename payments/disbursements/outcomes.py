@@ -10,7 +10,7 @@ from datetime import date
 from functools import cache
 from typing import Protocol
 
-from payments.adapters.base import PayoutStatus
+from payments.adapters.vocabulary import PayoutStatus
 from payments.clock import Clock
 from payments.disbursements.model import Payout
 from payments.disbursements.states import PayoutState, check_payout_transition

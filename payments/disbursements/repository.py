@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session
 
-from payments.adapters.base import ReasonCode
+from payments.adapters.vocabulary import ReasonCode
 from payments.disbursements.model import Batch, BatchHold, Payout
 from payments.disbursements.states import BatchState, PayoutState
 from payments.ledger import accounts

@@ -20,8 +20,9 @@ from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.disbursements import repository
 from payments.disbursements.approval import get_batch
-from payments.disbursements.building import PAGE, BuildResult, Routing, _Builder
+from payments.disbursements.building import PAGE, BuildResult, _Builder
 from payments.disbursements.model import Payout
+from payments.disbursements.routing import Routing
 from payments.disbursements.states import BatchState
 from payments.errors import RuleViolation
 from payments.registry.crypto import PiiCipher

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from payments.adapters.base import ReasonCode
+from payments.adapters.vocabulary import ReasonCode
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor

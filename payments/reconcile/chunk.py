@@ -26,7 +26,7 @@ from payments.reconcile.exceptions import Problem, raise_exceptions
 
 @dataclass(slots=True)
 class HeldPayout:
-    """A payout as a chunk reads it (`repository.PAYOUT_COLUMNS`) and as the chunk's lines
+    """A payout as a chunk reads it (`payout_queries.PAYOUT_COLUMNS`) and as the chunk's lines
     leave it: a later line about the same payout sees the state an earlier one moved it to."""
 
     id: int

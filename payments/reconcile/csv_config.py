@@ -20,7 +20,8 @@ naming the instance and the key, rather than failing on the first report months 
 from collections.abc import Mapping
 from typing import Any
 
-from payments.adapters.base import AdapterConfigError, ReasonCode
+from payments.adapters.errors import AdapterConfigError
+from payments.adapters.vocabulary import ReasonCode
 from payments.reconcile.csv_reports import (
     BUILT_IN,
     OPTIONAL_FIELDS,

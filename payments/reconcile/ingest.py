@@ -16,7 +16,8 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from payments.adapters.base import CallbackEvent, Statement
+from payments.adapters.messages import CallbackEvent
+from payments.adapters.statements import Statement
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
-from payments.adapters.base import mask_account
+from payments.adapters.creditors import mask_account
 
 SETTLED = "settled"
 REJECTED = "rejected"

@@ -11,13 +11,13 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from payments.adapters.base import PayoutStatus
+from payments.adapters.vocabulary import PayoutStatus
 from payments.clock import Clock
 from payments.context import Actor
 from payments.disbursements.outbox import PayoutMove
 from payments.disbursements.outcomes import outcome_move
 from payments.errors import RuleViolation
-from payments.reconcile import repository
+from payments.reconcile import payout_queries
 from payments.reconcile.chunk import Chunk, HeldPayout, Tally
 from payments.reconcile.decisions import STATUS_CONFLICT, decide
 from payments.reconcile.exceptions import Problem
@@ -50,7 +50,7 @@ def reconcile_lines(
     """Match and apply `lines` ((line id, Line), in file order); post their entries."""
     chunk = Chunk(session, adapter, import_id, actor, clock, tally)
     index = _index(chunk, [line for _, line in lines])
-    chunk.booked = repository.booked_movements(session, chunk.payouts)
+    chunk.booked = payout_queries.booked_movements(session, chunk.payouts)
     results = match_lines((line for _, line in lines), index)
     flagged: list[tuple[int, Flag]] = []
     for (line_id, _), result in zip(lines, results, strict=True):
@@ -66,12 +66,12 @@ def reconcile_lines(
 def _index(chunk: Chunk, lines: list[Line]) -> CandidateIndex:
     """Candidates for pass 1 by key; for the rest, by reference, key prefix and block."""
     session = chunk.session
-    chunk.hold(repository.payouts_by_key(session, (ln.end_to_end_id for ln in lines if ln.end_to_end_id)))
+    chunk.hold(payout_queries.payouts_by_key(session, (ln.end_to_end_id for ln in lines if ln.end_to_end_id)))
     known = {p.payout_key for p in chunk.payouts.values()}
     rest = [ln for ln in lines if ln.end_to_end_id not in known]
     wanted = {r for ln in rest for r in (ln.instr_id, ln.provider_tx_id) if r}
     references: dict[str, list[Candidate]] = {}
-    for payout in chunk.hold(repository.payouts_by_reference(session, wanted)):
+    for payout in chunk.hold(payout_queries.payouts_by_reference(session, wanted)):
         references.setdefault(payout.provider_reference or "", []).append(_candidate(payout))
     prefixed, groups = _prefixed(chunk, rest), _groups(chunk, rest)
     candidates = [_candidate(p) for p in chunk.payouts.values()]
@@ -84,7 +84,7 @@ def _prefixed(chunk: Chunk, rest: list[Line]) -> dict[str, list[Candidate]]:
     for line in rest:
         prefix = line.reference
         if prefix and len(prefix) >= MIN_PREFIX:
-            matches = chunk.hold(repository.payouts_by_prefix(chunk.session, prefix, line.amount_vnd))
+            matches = chunk.hold(payout_queries.payouts_by_prefix(chunk.session, prefix, line.amount_vnd))
             known = {c.payout_id for c in prefixed.get(prefix, [])}
             prefixed.setdefault(prefix, []).extend(_candidate(p) for p in matches if p.id not in known)
     return prefixed
@@ -94,10 +94,10 @@ def _groups(chunk: Chunk, rest: list[Line]) -> dict[str, list[Candidate]]:
     """Payment blocks the lines name, and (for a batch booking) every block still open."""
     blocks = {ln.payment_info_id for ln in rest if ln.is_batch and ln.payment_info_id}
     if any(ln.is_batch and ln.movement for ln in rest):
-        blocks.update(repository.open_blocks(chunk.session, chunk.adapter))
+        blocks.update(payout_queries.open_blocks(chunk.session, chunk.adapter))
     groups = {}
     for block in blocks:
-        members = chunk.hold(repository.block_members(chunk.session, block))
+        members = chunk.hold(payout_queries.block_members(chunk.session, block))
         if members:
             groups[block] = [_candidate(p) for p in members]
     return groups
@@ -206,7 +206,7 @@ def _problem(
 def _raise_flags(chunk: Chunk, flagged: list[tuple[int, Flag]]) -> None:
     """Pass 4 for unmatched movements: suggestions stored with the exception."""
     amounts = [f.line.amount_vnd for _, f in flagged if f.kind == UNMATCHED and f.line.amount_vnd]
-    found = repository.suggestion_pool(chunk.session, amounts) if amounts else []
+    found = payout_queries.suggestion_pool(chunk.session, amounts) if amounts else []
     pool = [_candidate(HeldPayout(*row[:-1]), sent_at=row.updated_at) for row in found]
     for line_id, flag in flagged:
         extra = {"candidates": [_brief(c) for c in flag.candidates]}

@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from payments.adapters.base import PayoutStatus
+from payments.adapters.vocabulary import PayoutStatus
 from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.disbursements.outcomes import apply_outcome
 from payments.errors import InvalidInput, NotFound, RuleViolation
 from payments.ledger.services import post_entry
-from payments.reconcile import repository
+from payments.reconcile import payout_queries, repository
 from payments.reconcile.chunk import Chunk, Tally
 from payments.reconcile.exceptions import resolve
 from payments.reconcile.model import ReconException
@@ -63,10 +63,10 @@ def _confirm(
     if payout_id is None or payout_id not in offered:
         raise InvalidInput(f"payout_id must be one the exception offered: {sorted(offered) or 'none'}")
     chunk = Chunk(session, row.adapter, row.import_id, actor, clock, Tally())
-    held = chunk.hold(repository.payouts_by_id(session, [payout_id]))
+    held = chunk.hold(payout_queries.payouts_by_id(session, [payout_id]))
     if not held:
         raise NotFound(f"payout {payout_id} does not exist", payout_id=payout_id)
-    chunk.booked = repository.booked_movements(session, [payout_id])
+    chunk.booked = payout_queries.booked_movements(session, [payout_id])
     line = repository.line_by_id(session, row.line_id)
     outcome = apply_line(chunk, row.line_id, line, held[0], match_pass=SUGGESTION_PASS)
     chunk.write()
@@ -101,7 +101,7 @@ def _mark_returned(
 
 
 def _payout(session: Session, payout_id: int):
-    found = repository.payout_with_adapter(session, payout_id)
+    found = payout_queries.payout_with_adapter(session, payout_id)
     if found is None:
         raise NotFound(f"payout {payout_id} does not exist", payout_id=payout_id)
     return found

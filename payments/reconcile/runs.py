@@ -15,14 +15,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from payments.adapters.base import AdapterError, Capability, PayoutAdapter, Statement
+from payments.adapters.base import PayoutAdapter
+from payments.adapters.errors import AdapterError
+from payments.adapters.statements import Statement
+from payments.adapters.vocabulary import Capability
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.db import serialize_writers
 from payments.errors import NotFound
 from payments.memory import collector_paused
-from payments.reconcile import repository
+from payments.reconcile import payout_queries, repository
 from payments.reconcile.chunk import Tally
 from payments.reconcile.csv_reports import CsvMapping
 from payments.reconcile.exceptions import Problem, raise_exception
@@ -245,7 +248,7 @@ def age_payouts(session: Session, *, older_than: timedelta, actor: Actor, clock:
     """UNCONFIRMED_PAYOUT for each payout in flight with no news for longer than `older_than`.
     Idempotent: a payout already flagged is not flagged again. Returns the number raised."""
     before, after_id, raised = clock() - older_than, 0, 0
-    while found := repository.stale_payouts(session, before, after_id, 1_000):
+    while found := payout_queries.stale_payouts(session, before, after_id, 1_000):
         for payout, adapter in found:
             problem = Problem(
                 kind="UNCONFIRMED_PAYOUT", fingerprint=f"UNCONFIRMED_PAYOUT:payout:{payout.id}",

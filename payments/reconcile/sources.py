@@ -9,8 +9,9 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
 
-from payments.adapters.base import CallbackEvent, Statement
 from payments.adapters.iso20022.xmlsafe import message_family
+from payments.adapters.messages import CallbackEvent
+from payments.adapters.statements import Statement
 from payments.chain import canonical_json
 from payments.errors import InvalidInput
 from payments.reconcile.csv_reports import CsvMapping, csv_lines

@@ -25,14 +25,14 @@ from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.ledger import accounts
 from payments.ledger.services import balances
-from payments.reconcile import repository
+from payments.reconcile import tieout_queries
 from payments.reconcile.exceptions import Problem, raise_exception
 from payments.reconcile.model import ReconImport
 
 
 def tie_outs(session: Session) -> dict[str, Any]:
     """{"adapters": {name: {...}}, "holds": bool} for every adapter with batches or imports."""
-    found = {name: adapter_tie_out(session, name) for name in repository.known_adapters(session)}
+    found = {name: adapter_tie_out(session, name) for name in tieout_queries.known_adapters(session)}
     holds = all(t["in_flight"]["holds"] and t["settlement"]["holds"] for t in found.values())
     return {"adapters": found, "holds": holds}
 
@@ -40,12 +40,12 @@ def tie_outs(session: Session) -> dict[str, Any]:
 def adapter_tie_out(session: Session, adapter: str) -> dict[str, Any]:
     codes = [accounts.in_flight(adapter), accounts.settlement(adapter)]
     in_flight, settlement = (balances(session, codes)[code] for code in codes)
-    count, unsettled = repository.unsettled_total(session, adapter)
-    statements = repository.statement_imports(session, adapter)
+    count, unsettled = tieout_queries.unsettled_total(session, adapter)
+    statements = tieout_queries.statement_imports(session, adapter)
     days = sorted(_covered_days(statements))
-    explained = repository.explained_movement(session, adapter, repository.statement_ids(adapter))
+    explained = tieout_queries.explained_movement(session, adapter, tieout_queries.statement_ids(adapter))
     booked = sum(s.booked_vnd for s in statements)
-    written_off, written_off_vnd = repository.written_off(session, adapter)
+    written_off, written_off_vnd = tieout_queries.written_off(session, adapter)
     return {
         "in_flight": {
             "ledger_vnd": -in_flight,
@@ -63,7 +63,7 @@ def adapter_tie_out(session: Session, adapter: str) -> dict[str, Any]:
             "written_off": {"count": written_off, "amount_vnd": -written_off_vnd},  # + is a loss
             "holds": explained == booked,
         },
-        "three_way": repository.three_way(session, adapter),
+        "three_way": tieout_queries.three_way(session, adapter),
     }
 
 
@@ -90,7 +90,7 @@ def check_continuity(session: Session, row: ReconImport, *, actor: Actor, clock:
             f"!= closing {row.closing_vnd} (off by {gap} VND)"
         )
         breaks.append(_break(session, row, "continuity", detail, gap, actor=actor, clock=clock))
-    ledger = repository.explained_movement(session, row.adapter, [row.id])
+    ledger = tieout_queries.explained_movement(session, row.adapter, [row.id])
     if ledger != row.booked_vnd:
         detail = (
             f"{row.file_name}: the statement for {row.first_day}..{row.last_day} moves {row.booked_vnd} VND; "

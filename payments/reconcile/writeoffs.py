@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from payments.adapters.base import PayoutStatus
+from payments.adapters.vocabulary import PayoutStatus
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
@@ -40,7 +40,7 @@ from payments.errors import NotFound, RuleViolation
 from payments.ledger import accounts
 from payments.ledger.draft import EntryDraft, EntryKind
 from payments.ledger.services import post_entry
-from payments.reconcile import repository
+from payments.reconcile import payout_queries, repository, tieout_queries
 from payments.reconcile.decisions import LIVE
 from payments.reconcile.lines import DEBIT, Line
 from payments.reconcile.model import ReconException, ReconMatch
@@ -81,7 +81,7 @@ class WriteOff:
 
     @property
     def key(self) -> str:
-        return f"{repository.WRITE_OFF_KEY_PREFIX}{self.exception_id}"
+        return f"{tieout_queries.WRITE_OFF_KEY_PREFIX}{self.exception_id}"
 
     def summary(self) -> dict[str, Any]:
         """For the exception's history and the audit log: what is (to be) written off."""
@@ -223,7 +223,7 @@ def _draft(plan: WriteOff, row: ReconException, actor: Actor, day: date) -> Entr
 
 
 def _payout(session: Session, payout_id: int) -> tuple[Payout, str]:
-    found = repository.payout_with_adapter(session, payout_id)
+    found = payout_queries.payout_with_adapter(session, payout_id)
     if found is None:
         raise NotFound(f"payout {payout_id} does not exist", payout_id=payout_id)
     return found

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from payments.adapters.base import AdapterConfigError, InMemoryNonceStore
+from payments.adapters.errors import AdapterConfigError
+from payments.adapters.replay import InMemoryNonceStore
 from payments.adapters.sandbox.callbacks import CallbackSigner
 from payments.app import create_app
 from payments.cli import cli

@@ -23,8 +23,9 @@ from payments.app import create_app
 from payments.config import Settings
 from payments.db import make_engine
 from payments.disbursements.approval import submit_batch
-from payments.disbursements.building import build_batches, routing_for
+from payments.disbursements.building import build_batches
 from payments.disbursements.model import Payout
+from payments.disbursements.routing import routing_for
 from payments.entitlements.accrual import accrue
 from payments.entitlements.period import Period
 from payments.entitlements.rates import load_rate_set

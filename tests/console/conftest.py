@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from payments.context import Actor
 from payments.disbursements.approval import approve_batch, submit_batch
-from payments.disbursements.building import build_batches, routing_for
+from payments.disbursements.building import build_batches
 from payments.disbursements.dispatch import dispatcher_for
 from payments.disbursements.model import Payout
+from payments.disbursements.routing import routing_for
 from payments.entitlements.accrual import accrue
 from payments.entitlements.period import Period
 from payments.entitlements.rates import load_rate_set

@@ -5,17 +5,10 @@ import threading
 
 import pytest
 
-from payments.adapters.base import (
-    AdapterProtocolError,
-    AdapterUnsupported,
-    CallbackRejected,
-    Capability,
-    Direction,
-    PayoutAdapter,
-    PayoutStatus,
-    ReasonCode,
-)
+from payments.adapters.base import PayoutAdapter
+from payments.adapters.errors import AdapterProtocolError, AdapterUnsupported, CallbackRejected
 from payments.adapters.registry import discover
+from payments.adapters.vocabulary import Capability, Direction, PayoutStatus, ReasonCode
 from tests.contract.harnesses import (
     CREDITOR_KINDS,
     HARNESSES,

@@ -7,13 +7,15 @@ from datetime import date
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from payments.adapters.base import ReasonCode
-from payments.adapters.sandbox.adapter import Outcome, SandboxAdapter
+from payments.adapters.sandbox.adapter import SandboxAdapter
+from payments.adapters.sandbox.script import Outcome
+from payments.adapters.vocabulary import ReasonCode
 from payments.context import Actor
 from payments.disbursements.approval import approve_batch, submit_batch
-from payments.disbursements.building import build_batches, routing_for
+from payments.disbursements.building import build_batches
 from payments.disbursements.dispatch import dispatcher_for
 from payments.disbursements.model import Batch
+from payments.disbursements.routing import routing_for
 from payments.entitlements.accrual import accrue
 from payments.entitlements.period import Period
 from payments.entitlements.rates import load_rate_set

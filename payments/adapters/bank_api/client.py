@@ -16,24 +16,20 @@ from typing import Any
 from urllib.parse import quote
 
 from payments.adapters.bank_api import mapping, signing
-from payments.adapters.base import (
-    AdapterProtocolError,
-    AdapterServices,
-    AdapterUnavailable,
-    AdapterUnsupported,
-    BankAccount,
+from payments.adapters.base import AdapterServices
+from payments.adapters.creditors import BankAccount, Creditor
+from payments.adapters.errors import AdapterProtocolError, AdapterUnavailable, AdapterUnsupported
+from payments.adapters.messages import (
     CallbackEvent,
-    Capability,
-    Creditor,
     NameLookupResult,
     PayoutInstruction,
-    PayoutStatus,
     SendResult,
-    Statement,
     StatusResult,
 )
 from payments.adapters.settings import InstanceSettings
+from payments.adapters.statements import Statement
 from payments.adapters.transport import NoAnswer, NothingSent, Reply, Transport, json_object
+from payments.adapters.vocabulary import Capability, PayoutStatus
 
 log = logging.getLogger(__name__)
 

@@ -10,20 +10,11 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from payments.adapters.base import (
-    SEND_STATUSES,
-    AdapterProtocolError,
-    BankAccount,
-    Direction,
-    NameLookupResult,
-    PayoutInstruction,
-    PayoutStatus,
-    ReasonCode,
-    SendResult,
-    Statement,
-    StatementLine,
-    StatusResult,
-)
+from payments.adapters.creditors import BankAccount
+from payments.adapters.errors import AdapterProtocolError
+from payments.adapters.messages import NameLookupResult, PayoutInstruction, SendResult, StatusResult
+from payments.adapters.statements import Statement, StatementLine
+from payments.adapters.vocabulary import SEND_STATUSES, Direction, PayoutStatus, ReasonCode
 
 STATUSES = {
     "ACSC": PayoutStatus.SETTLED,

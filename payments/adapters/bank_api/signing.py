@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from payments.adapters.base import AdapterConfigError
+from payments.adapters.errors import AdapterConfigError
 
 _ALGORITHM = ec.ECDSA(hashes.SHA256())
 

@@ -13,25 +13,25 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from payments.adapters.base import (
+from payments.adapters.base import AdapterServices
+from payments.adapters.creditors import Creditor, WalletAccount
+from payments.adapters.errors import (
     AdapterConfigError,
-    AdapterServices,
     AdapterUnavailable,
     AdapterUnsupported,
-    CallbackEvent,
     CallbackRejected,
-    Capability,
-    Creditor,
-    NameLookupResult,
-    NonceStore,
-    PayoutInstruction,
-    SendResult,
-    Statement,
-    StatusResult,
-    WalletAccount,
 )
 from payments.adapters.ewallet import mapping, signing
+from payments.adapters.messages import (
+    CallbackEvent,
+    NameLookupResult,
+    PayoutInstruction,
+    SendResult,
+    StatusResult,
+)
+from payments.adapters.replay import NonceStore
 from payments.adapters.settings import InstanceSettings
+from payments.adapters.statements import Statement
 from payments.adapters.transport import (
     NoAnswer,
     NothingSent,
@@ -43,6 +43,7 @@ from payments.adapters.transport import (
     unix_time,
     unknown,
 )
+from payments.adapters.vocabulary import Capability
 
 log = logging.getLogger(__name__)
 

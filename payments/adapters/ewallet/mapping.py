@@ -13,21 +13,17 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from payments.adapters.base import (
-    SEND_STATUSES,
-    AdapterProtocolError,
+from payments.adapters.creditors import WalletAccount
+from payments.adapters.errors import AdapterProtocolError
+from payments.adapters.messages import (
     CallbackEvent,
-    Direction,
     NameLookupResult,
     PayoutInstruction,
-    PayoutStatus,
-    ReasonCode,
     SendResult,
-    Statement,
-    StatementLine,
     StatusResult,
-    WalletAccount,
 )
+from payments.adapters.statements import Statement, StatementLine
+from payments.adapters.vocabulary import SEND_STATUSES, Direction, PayoutStatus, ReasonCode
 
 STATUSES = {
     "PROCESSING": PayoutStatus.ACCEPTED,

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from payments.adapters.base import AdapterProtocolError
+from payments.adapters.errors import AdapterProtocolError
 from payments.adapters.transport import Reply, Transport
 
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from payments.adapters.base import normalise_phone
+from payments.adapters.creditors import normalise_phone
 from payments.adapters.ewallet import mapping, signing
 from payments.adapters.ewallet.outbox import CallbackOutbox, Delivery
 from payments.adapters.loopback import Answer, Request, json_answer

@@ -26,29 +26,29 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from payments.adapters.base import (
+from payments.adapters.base import AdapterServices
+from payments.adapters.creditors import BankAccount, Creditor
+from payments.adapters.errors import (
     AdapterConfigError,
     AdapterProtocolError,
-    AdapterServices,
     AdapterUnavailable,
     AdapterUnsupported,
-    BankAccount,
-    CallbackEvent,
-    Capability,
-    Creditor,
-    NameLookupResult,
-    PayoutInstruction,
-    PayoutStatus,
-    SendResult,
-    Statement,
-    StatusResult,
 )
 from payments.adapters.iso20022 import mapping
 from payments.adapters.iso20022.fields import VIETNAM
 from payments.adapters.iso20022.folders import Inbox, Outbox, Reported, Sent
 from payments.adapters.iso20022.pain001 import Pain001, Party, message_id_for, write_pain001
 from payments.adapters.iso20022.xmlsafe import MalformedMessage
+from payments.adapters.messages import (
+    CallbackEvent,
+    NameLookupResult,
+    PayoutInstruction,
+    SendResult,
+    StatusResult,
+)
 from payments.adapters.settings import InstanceSettings
+from payments.adapters.statements import Statement
+from payments.adapters.vocabulary import Capability, PayoutStatus
 from payments.errors import Conflict
 from payments.text import fold_name
 

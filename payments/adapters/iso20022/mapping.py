@@ -8,19 +8,13 @@ mean accepted and still in flight. A code we do not know is reported as UNKNOWN.
 from datetime import date
 from typing import TYPE_CHECKING
 
-from payments.adapters.base import (
-    AdapterProtocolError,
-    BankAccount,
-    Direction,
-    PayoutInstruction,
-    PayoutStatus,
-    ReasonCode,
-    Statement,
-    StatementLine,
-    StatusResult,
-)
+from payments.adapters.creditors import BankAccount
+from payments.adapters.errors import AdapterProtocolError
 from payments.adapters.iso20022.camt import CamtEntry, CamtTransaction, iter_camt
 from payments.adapters.iso20022.pain001 import CreditTransfer
+from payments.adapters.messages import PayoutInstruction, StatusResult
+from payments.adapters.statements import Statement, StatementLine
+from payments.adapters.vocabulary import Direction, PayoutStatus, ReasonCode
 from payments.text import fold_name
 
 if TYPE_CHECKING:

@@ -13,35 +13,27 @@ callbacks from pays nothing for them.
 """
 
 import threading
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
-from payments.adapters.base import (
-    AdapterConfigError,
-    AdapterServices,
-    AdapterUnsupported,
-    BankAccount,
+from payments.adapters.base import AdapterServices
+from payments.adapters.creditors import CashPickup, Creditor
+from payments.adapters.errors import AdapterConfigError, AdapterUnsupported
+from payments.adapters.messages import (
     CallbackEvent,
-    Capability,
-    CashPickup,
-    Creditor,
-    Direction,
-    InMemoryNonceStore,
     NameLookupResult,
-    NonceStore,
     PayoutInstruction,
-    PayoutStatus,
-    ReasonCode,
     SendResult,
-    Statement,
-    StatementLine,
     StatusResult,
 )
-from payments.adapters.sandbox.callbacks import CallbackSigner
-from payments.text import fold_name
+from payments.adapters.replay import InMemoryNonceStore, NonceStore
+from payments.adapters.sandbox.account import Account, Entry
+from payments.adapters.sandbox.callbacks import CallbackSigner, callback_payload
+from payments.adapters.sandbox.script import Outcome, Script
+from payments.adapters.statements import Statement
+from payments.adapters.vocabulary import Capability, Direction, PayoutStatus, ReasonCode
 
 CAPABILITIES = frozenset(
     {
@@ -55,18 +47,8 @@ CAPABILITIES = frozenset(
         Capability.CASH,
     }
 )
-OUTCOMES = ("settle", "accept", "reject", "unknown")
 _RECORDED = {"settle": PayoutStatus.SETTLED, "accept": PayoutStatus.ACCEPTED, "reject": PayoutStatus.REJECTED}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    kind: str = "settle"
-    reason: ReasonCode | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in OUTCOMES or (self.kind == "reject") != (self.reason is not None):
-            raise ValueError("an outcome is settle, accept, unknown, or reject with a reason")
+_SETTLE = Outcome()
 
 
 @dataclass
@@ -75,24 +57,6 @@ class _Payout:
     status: PayoutStatus
     reference: str
     reason: ReasonCode | None = None
-
-
-class _Entry(NamedTuple):  # a tuple: one is booked per payout paid, and they are never changed
-    day: date
-    direction: Direction
-    amount_vnd: int
-    key: str
-    reference: str
-    reason: ReasonCode | None = None
-
-
-def creditor_id(creditor: Creditor) -> str:
-    """What `script_creditor` keys on: account number, phone or citizen ID."""
-    if isinstance(creditor, BankAccount):
-        return creditor.account_number
-    if isinstance(creditor, CashPickup):
-        return creditor.citizen_id
-    return creditor.phone
 
 
 def _is_cash(payout: _Payout) -> bool:
@@ -108,7 +72,7 @@ class SandboxAdapter:
         self,
         name: str = "sandbox",
         *,
-        default: Outcome = Outcome(),
+        default: Outcome = _SETTLE,
         opening_balance_vnd: int = 10_000_000_000_000,
         callback_secret: bytes = b"sandbox callback secret",
         nonce_store: NonceStore | None = None,
@@ -116,40 +80,33 @@ class SandboxAdapter:
         callback_window: timedelta = timedelta(minutes=5),
     ) -> None:
         self.name = name
-        self._default = default
-        self._opening = opening_balance_vnd
+        self._script = Script(default)
+        self._account = Account(opening_balance_vnd)
         self._signer = CallbackSigner(
             name, callback_secret, nonce_store or InMemoryNonceStore(clock), clock, callback_window
         )
         self._clock = clock
         self._lock = threading.RLock()
-        self._by_key: dict[str, Outcome] = {}
-        self._by_creditor: dict[str, Outcome] = {}
-        self._holders: dict[str, tuple[str, bool]] = {}
         self._payouts: dict[str, _Payout] = {}
-        self._credits: Counter[str] = Counter()
-        self._entries: list[_Entry] = []
         self._outbox: list[tuple[dict[str, Any], datetime]] = []  # (payload, when it happened), to sign
         self._sequence = 0
 
     # --- scripting -----------------------------------------------------------------------
 
     def script_key(self, payout_key: str, outcome: Outcome) -> None:
-        self._by_key[payout_key] = outcome
+        self._script.script_key(payout_key, outcome)
 
     def script_creditor(self, account_phone_or_citizen_id: str, outcome: Outcome) -> None:
-        self._by_creditor[account_phone_or_citizen_id] = outcome
+        self._script.script_creditor(account_phone_or_citizen_id, outcome)
 
     def add_holder(self, creditor: Creditor, name: str, *, closed: bool = False) -> None:
         """What lookup_name reports for `creditor`; a closed account also rejects with AC04."""
-        self._holders[creditor_id(creditor)] = (name, closed)
-        if closed:
-            self.script_creditor(creditor_id(creditor), Outcome("reject", ReasonCode.AC04))
+        self._script.add_holder(creditor, name, closed=closed)
 
     def credits(self) -> dict[str, int]:
         """Credits made per payout key (exactly-once means every value is 1)."""
         with self._lock:
-            return dict(self._credits)
+            return dict(self._account.credits)
 
     def settle(self, payout_key: str) -> None:
         """An accepted payout settles now (and a callback says so); accepted cash is collected
@@ -171,7 +128,7 @@ class SandboxAdapter:
             if _is_cash(payout) and payout.status is not PayoutStatus.ACCEPTED:
                 raise ValueError(f"cash for {payout_key} is {payout.status.value}: only waiting cash returns")
             if not _is_cash(payout):
-                self._book(Direction.CREDIT, payout, reason)
+                self._account.book(self._entry(Direction.CREDIT, payout, reason))
             payout.status, payout.reason = PayoutStatus.RETURNED, reason
             self._callback(payout)
 
@@ -211,29 +168,7 @@ class SandboxAdapter:
 
     def fetch_statement(self, day: date) -> Statement:
         with self._lock:
-            before = sum(_signed(e) for e in self._entries if e.day < day)
-            todays = [e for e in self._entries if e.day == day]
-        opening = self._opening + before
-        lines = tuple(
-            StatementLine(
-                amount_vnd=e.amount_vnd,
-                direction=e.direction,
-                booking_date=e.day,
-                end_to_end_id=e.key,
-                provider_tx_id=e.reference,
-                account_servicer_ref=f"{e.reference}-{e.direction.value}",
-                reason=e.reason,
-            )
-            for e in todays
-        )
-        closing = opening + sum(_signed(e) for e in todays)
-        return Statement(
-            account_id=self.name,
-            day=day,
-            opening_balance_vnd=opening,
-            closing_balance_vnd=closing,
-            entries=lines,
-        )
+            return self._account.statement(self.name, day)
 
     def lookup_name(self, creditor: Creditor) -> NameLookupResult:
         """Registered holders first; an unregistered bank account reports the name we hold,
@@ -241,22 +176,14 @@ class SandboxAdapter:
         holder to look up (the counter checks the ID): AdapterUnsupported."""
         if isinstance(creditor, CashPickup):
             raise AdapterUnsupported(f"{self.name}: cash pickups have no name look-up")
-        registered = self._holders.get(creditor_id(creditor))
-        if registered is not None:
-            name, closed = registered
-            if closed:
-                return NameLookupResult(found=False, reason=ReasonCode.AC04)
-            return NameLookupResult(found=True, reported_name=fold_name(name))
-        if isinstance(creditor, BankAccount) and creditor.holder_name:
-            return NameLookupResult(found=True, reported_name=fold_name(creditor.holder_name))
-        return NameLookupResult(found=False, reason=ReasonCode.AC01)
+        return self._script.lookup_name(creditor)
 
     # --- inside --------------------------------------------------------------------------
 
     def _send_one(self, payout: PayoutInstruction, now: datetime) -> SendResult:
         existing = self._payouts.get(payout.payout_key)
         if existing is None:
-            existing = self._apply(payout, self._outcome_for(payout), now)
+            existing = self._apply(payout, self._script.outcome_for(payout), now)
             if existing.status is PayoutStatus.UNKNOWN:
                 existing.status = PayoutStatus.SETTLED  # credited; only the answer was lost
                 return SendResult(
@@ -268,15 +195,6 @@ class SandboxAdapter:
             status=status,
             reason=existing.reason,
             provider_reference=existing.reference,
-        )
-
-    def _outcome_for(self, payout: PayoutInstruction) -> Outcome:
-        if not (self._by_key or self._by_creditor):
-            return self._default
-        return (
-            self._by_key.get(payout.payout_key)
-            or self._by_creditor.get(creditor_id(payout.creditor))
-            or self._default
         )
 
     def _apply(self, payout: PayoutInstruction, outcome: Outcome, now: datetime) -> _Payout:
@@ -293,40 +211,28 @@ class SandboxAdapter:
         return record
 
     def _pay_out(self, record: _Payout, now: datetime | None = None) -> None:
-        self._credits[record.instruction.payout_key] += 1
-        self._book(Direction.DEBIT, record, now=now)
+        self._account.pay_out(self._entry(Direction.DEBIT, record, now=now))
 
-    def _book(
+    def _entry(
         self,
         direction: Direction,
         payout: _Payout,
         reason: ReasonCode | None = None,
         *,
         now: datetime | None = None,
-    ) -> None:
+    ) -> Entry:
         instruction = payout.instruction
         day = (now or self._clock()).date()
-        self._entries.append(
-            _Entry(day, direction, instruction.amount_vnd, instruction.payout_key, payout.reference, reason)
-        )
+        return Entry(day, direction, instruction.amount_vnd, instruction.payout_key, payout.reference, reason)
 
     def _callback(
         self, payout: _Payout, status: PayoutStatus | None = None, now: datetime | None = None
     ) -> None:
         status = status or payout.status
-        payload = {
-            "event_id": f"{payout.reference}-{status.value}",
-            "payout_key": payout.instruction.payout_key,
-            "status": status.value,
-            "reason": payout.reason.value if payout.reason and status is not PayoutStatus.SETTLED else None,
-            "reference": payout.reference,
-            "amount_vnd": payout.instruction.amount_vnd,
-        }
-        self._outbox.append((payload, now or self._clock()))
-
-
-def _signed(entry: _Entry) -> int:
-    return entry.amount_vnd if entry.direction is Direction.CREDIT else -entry.amount_vnd
+        reason = payout.reason if status is not PayoutStatus.SETTLED else None
+        key, amount_vnd = payout.instruction.payout_key, payout.instruction.amount_vnd
+        event = callback_payload(payout.reference, key, status, reason, amount_vnd)
+        self._outbox.append((event, now or self._clock()))
 
 
 def create(name: str, settings: Mapping[str, Any], services: AdapterServices) -> SandboxAdapter:

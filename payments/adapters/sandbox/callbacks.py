@@ -1,5 +1,6 @@
-"""The sandbox's callbacks, signed and checked the way a real provider's are (HMAC-SHA256 over
-timestamp, nonce and body digest; a timestamp window; a nonce store against replays)."""
+"""The sandbox's callbacks: their body, signed and checked the way a real provider's are
+(HMAC-SHA256 over timestamp, nonce and body digest; a timestamp window; a nonce store against
+replays)."""
 
 import hashlib
 import hmac
@@ -9,7 +10,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from payments.adapters.base import CallbackEvent, CallbackRejected, NonceStore, PayoutStatus, ReasonCode
+from payments.adapters.errors import CallbackRejected
+from payments.adapters.messages import CallbackEvent
+from payments.adapters.replay import NonceStore
+from payments.adapters.vocabulary import PayoutStatus, ReasonCode
 
 Delivery = tuple[dict[str, str], bytes]
 
@@ -60,6 +64,20 @@ class CallbackSigner:
         mac = self._keyed.copy()
         mac.update(f"{stamp}\n{nonce}\n".encode() + hashlib.sha256(body).digest())
         return mac.hexdigest()
+
+
+def callback_payload(
+    reference: str, payout_key: str, status: PayoutStatus, reason: ReasonCode | None, amount_vnd: int
+) -> dict[str, Any]:
+    """The body of a callback saying the payout `reference` is now `status` (read by `_event`)."""
+    return {
+        "event_id": f"{reference}-{status.value}",
+        "payout_key": payout_key,
+        "status": status.value,
+        "reason": reason.value if reason else None,
+        "reference": reference,
+        "amount_vnd": amount_vnd,
+    }
 
 
 def _event(payload: dict[str, Any], sent_at: datetime) -> CallbackEvent:

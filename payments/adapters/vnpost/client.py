@@ -16,26 +16,26 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from payments.adapters.base import (
+from payments.adapters.base import AdapterServices
+from payments.adapters.creditors import Creditor
+from payments.adapters.errors import (
     AdapterConfigError,
     AdapterProtocolError,
-    AdapterServices,
     AdapterUnavailable,
     AdapterUnsupported,
-    CallbackEvent,
     CallbackRejected,
-    Capability,
-    Creditor,
-    NameLookupResult,
-    NonceStore,
-    PayoutInstruction,
-    PayoutStatus,
-    SendResult,
-    Statement,
-    StatusResult,
 )
 from payments.adapters.ewallet import signing
+from payments.adapters.messages import (
+    CallbackEvent,
+    NameLookupResult,
+    PayoutInstruction,
+    SendResult,
+    StatusResult,
+)
+from payments.adapters.replay import NonceStore
 from payments.adapters.settings import InstanceSettings
+from payments.adapters.statements import Statement
 from payments.adapters.transport import (
     NoAnswer,
     NothingSent,
@@ -48,6 +48,7 @@ from payments.adapters.transport import (
     unknown,
 )
 from payments.adapters.vnpost import mapping
+from payments.adapters.vocabulary import Capability, PayoutStatus
 
 log = logging.getLogger(__name__)
 

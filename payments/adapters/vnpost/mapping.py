@@ -13,20 +13,11 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from payments.adapters.base import (
-    SEND_STATUSES,
-    AdapterProtocolError,
-    CallbackEvent,
-    CashPickup,
-    Direction,
-    PayoutInstruction,
-    PayoutStatus,
-    ReasonCode,
-    SendResult,
-    Statement,
-    StatementLine,
-    StatusResult,
-)
+from payments.adapters.creditors import CashPickup
+from payments.adapters.errors import AdapterProtocolError
+from payments.adapters.messages import CallbackEvent, PayoutInstruction, SendResult, StatusResult
+from payments.adapters.statements import Statement, StatementLine
+from payments.adapters.vocabulary import SEND_STATUSES, Direction, PayoutStatus, ReasonCode
 
 STATES = {
     "AWAITING_PICKUP": PayoutStatus.ACCEPTED,

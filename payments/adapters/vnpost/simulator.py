@@ -18,17 +18,22 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from payments.adapters.ewallet import signing
 from payments.adapters.ewallet.outbox import CallbackOutbox, Delivery
 from payments.adapters.loopback import Answer, Request, json_answer
 from payments.adapters.simkit import Faults, SimulatorBase, Transfer, fingerprint
 from payments.adapters.vnpost.cashbook import AWAITING, REFUSED, CashBook
-from payments.adapters.vnpost.pickups import BLOCKED, MESSAGES, Pickup, PickupPlan, check_faults
+from payments.adapters.vnpost.pickups import BLOCKED, Pickup, PickupPlan, check_faults
+from payments.adapters.vnpost.simwire import (
+    authentic,
+    order_json,
+    signed_answer,
+    signed_callback,
+    statement_json,
+)
 
 _ORDER = re.compile(r"^/api/v1/cash-orders/([^/?]+)$")
 _STATEMENT = re.compile(r"^/api/v1/statements/(\d{4}-\d{2}-\d{2})$")
 _COLLECT = re.compile(r"^/_sim/collect/([^/?]+)$")
-_WIRE = {"accepted": "AWAITING_PICKUP", "settled": "PAID", "rejected": "REFUSED", "returned": "EXPIRED"}
 
 
 class VnpostSimulator(SimulatorBase):
@@ -150,7 +155,7 @@ class VnpostSimulator(SimulatorBase):
 
     def handle(self, request: Request) -> Answer:
         request_id = request.headers.get("x-request-id", "")
-        if not self._authentic(request):
+        if not authentic(request, self.client_id, self.secret, self.clock, self._window):
             return self._signed(request_id, 401, {"error": "BAD_SIGNATURE"})
         path = request.path.split("?", 1)[0]
         if request.method == "POST" and path == "/api/v1/cash-orders":
@@ -164,34 +169,10 @@ class VnpostSimulator(SimulatorBase):
             return self._statement(request_id, date.fromisoformat(match.group(1)))
         return self._signed(request_id, 404, {"error": "NO_SUCH_ENDPOINT"})
 
-    def _authentic(self, request: Request) -> bool:
-        h = request.headers
-        try:
-            sent = datetime.fromtimestamp(int(h.get("x-timestamp", "")), self.clock().tzinfo)
-        except ValueError:
-            return False
-        message = signing.request_message(
-            request.method, request.path, h.get("x-timestamp", ""), h.get("x-request-id", ""), request.body
-        )
-        return (
-            h.get("x-client-id") == self.client_id
-            and abs(self.clock() - sent) <= self._window
-            and signing.verify(self.secret.encode(), message, h.get("x-signature", ""))
-        )
-
     def _signed(self, request_id: str, status: int, payload: Any, delay: float = 0.0) -> Answer:
-        body = json.dumps(payload, ensure_ascii=False).encode()
         stamp = str(int(self.clock().timestamp()))
-        message = signing.response_message(status, request_id, stamp, body)
-        if self.dice.hits("bad_signatures", request_id or uuid.uuid4().hex):
-            message += b"tampered"
-        headers = {
-            "Content-Type": "application/json",
-            "X-Request-Id": request_id,
-            "X-Timestamp": stamp,
-            "X-Signature": signing.sign(self.secret.encode(), message),
-        }
-        return Answer(status, body, headers, delay)
+        tampered = self.dice.hits("bad_signatures", request_id or uuid.uuid4().hex)
+        return signed_answer(self.secret, request_id, status, payload, stamp, tampered=tampered, delay=delay)
 
     def _order(self, request_id: str, item: dict[str, Any]) -> Answer:
         key = str(item["order_ref"])
@@ -236,15 +217,7 @@ class VnpostSimulator(SimulatorBase):
         return None
 
     def _wire(self, transfer: Transfer) -> dict[str, Any]:
-        return {
-            "order_ref": transfer.key,
-            "order_no": transfer.tx_id,
-            "state": _WIRE[transfer.status],
-            "error_code": transfer.reason,
-            "message": MESSAGES.get(transfer.reason or "", ""),
-            "amount": transfer.amount_vnd,
-            "updated_at": int(self.clock().timestamp()),  # the answer is as of now
-        }
+        return order_json(transfer, self.clock())
 
     def _status(self, request_id: str, key: str) -> Answer:
         transfer = self.book.transfers.get(key)
@@ -254,28 +227,7 @@ class VnpostSimulator(SimulatorBase):
 
     def _statement(self, request_id: str, day: date) -> Answer:
         opening, closing, entries = self.book.statement(day)
-        lines = [
-            {
-                "entry_ref": e.servicer_ref,
-                "order_ref": e.key,
-                "order_no": e.tx_id,
-                "amount": e.amount_vnd,
-                "direction": e.direction,
-                "booked_on": e.day.isoformat(),
-            }
-            for e in entries
-        ]
-        return self._signed(
-            request_id,
-            200,
-            {
-                "account": f"VNPOST-{self.client_id}",
-                "date": day.isoformat(),
-                "opening_balance": opening,
-                "closing_balance": closing,
-                "lines": lines,
-            },
-        )
+        return self._signed(request_id, 200, statement_json(self.client_id, day, opening, closing, entries))
 
     # --- callbacks ---------------------------------------------------------------------
 
@@ -291,14 +243,5 @@ class VnpostSimulator(SimulatorBase):
             self.outbox.enqueue(event, late)
 
     def _sign_callback(self, event: dict[str, Any]) -> Delivery:
-        body = json.dumps(event, ensure_ascii=False).encode()
         stamp, nonce = str(int(self.clock().timestamp())), uuid.uuid4().hex
-        signature = signing.sign(self.secret.encode(), signing.callback_message(stamp, nonce, body))
-        headers = {
-            "Content-Type": "application/json",
-            "X-Client-Id": self.client_id,
-            "X-Timestamp": stamp,
-            "X-Nonce": nonce,
-            "X-Signature": signature,
-        }
-        return Delivery(headers, body)
+        return signed_callback(self.secret, self.client_id, event, stamp, nonce)

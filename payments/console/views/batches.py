@@ -17,10 +17,10 @@ from payments.console.formatting import count, is_period
 from payments.console.i18n import current_language
 from payments.console.labels import READERS, label
 from payments.disbursements import approval, repository
-from payments.disbursements.building import routing_for
 from payments.disbursements.dispatch import DispatchResult, dispatcher_for
 from payments.disbursements.model import Payout
 from payments.disbursements.retry import build_retry_batch
+from payments.disbursements.routing import routing_for
 from payments.disbursements.states import BatchState, PayoutState
 from payments.errors import PaymentsError
 from payments.registry.crypto import PiiCipher

@@ -11,7 +11,8 @@ from payments.console import guard, names, period
 from payments.console.blueprint import bp
 from payments.console.formatting import count, is_period, vnd
 from payments.console.labels import READERS
-from payments.disbursements.building import BuildResult, build_batches, routing_for
+from payments.disbursements.building import BuildResult, build_batches
+from payments.disbursements.routing import routing_for
 from payments.errors import PaymentsError
 from payments.registry.crypto import PiiCipher
 from payments.security.roles import Role

@@ -21,15 +21,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Protocol
 
-from payments.adapters.base import (
-    BankAccount,
-    Capability,
-    CashPickup,
-    Creditor,
-    PayoutAdapter,
-    PayoutInstruction,
-    WalletAccount,
-)
+from payments.adapters.base import PayoutAdapter
+from payments.adapters.creditors import BankAccount, CashPickup, Creditor, WalletAccount
+from payments.adapters.messages import PayoutInstruction
+from payments.adapters.vocabulary import Capability
 
 # The capabilities that say which kinds of creditor an adapter can pay.
 CREDITOR_KINDS = (Capability.BANK_ACCOUNTS, Capability.WALLETS, Capability.CASH)

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from payments.adapters.bank_api.simulator import BankSimulator
-from payments.adapters.base import BankAccount, Capability
+from payments.adapters.creditors import BankAccount
 from payments.adapters.registry import AdapterRegistry
 from payments.adapters.simkit import Faults
+from payments.adapters.vocabulary import Capability
 from payments.text import fold_name
 from tests.contract.harnesses import Payee, Scenario
 

@@ -6,10 +6,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from payments.adapters.base import Capability, WalletAccount
+from payments.adapters.creditors import WalletAccount
 from payments.adapters.ewallet.simulator import EwalletSimulator
 from payments.adapters.registry import AdapterRegistry
 from payments.adapters.simkit import Faults
+from payments.adapters.vocabulary import Capability
 from payments.text import fold_name
 from tests.contract.harnesses import Payee, Scenario
 

@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from payments.adapters.base import BankAccount, Capability
+from payments.adapters.creditors import BankAccount
 from payments.adapters.iso20022.simulator import H2HBankSimulator
 from payments.adapters.registry import AdapterRegistry
 from payments.adapters.simkit import Faults
+from payments.adapters.vocabulary import Capability
 from payments.text import fold_name
 from tests.contract.harnesses import Payee, Scenario
 

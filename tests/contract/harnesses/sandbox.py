@@ -6,9 +6,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from payments.adapters.base import BankAccount, Capability, CashPickup, Creditor, ReasonCode, WalletAccount
+from payments.adapters.creditors import BankAccount, CashPickup, Creditor, WalletAccount
 from payments.adapters.registry import AdapterRegistry
-from payments.adapters.sandbox.adapter import Outcome, SandboxAdapter
+from payments.adapters.sandbox.adapter import SandboxAdapter
+from payments.adapters.sandbox.script import Outcome
+from payments.adapters.vocabulary import Capability, ReasonCode
 from tests.contract.harnesses import Payee, Scenario
 
 KIND = "sandbox"

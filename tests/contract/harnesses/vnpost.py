@@ -10,10 +10,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from payments.adapters.base import Capability, CashPickup
+from payments.adapters.creditors import CashPickup
 from payments.adapters.registry import AdapterRegistry
 from payments.adapters.simkit import Faults
 from payments.adapters.vnpost.simulator import VnpostSimulator
+from payments.adapters.vocabulary import Capability
 from tests.contract.harnesses import Payee, Scenario
 
 KIND = "vnpost"

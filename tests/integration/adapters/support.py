@@ -1,6 +1,8 @@
 """Simulators and adapters wired together for the fault tests."""
 
-from payments.adapters.base import AdapterServices, BankAccount, CashPickup, PayoutInstruction, WalletAccount
+from payments.adapters.base import AdapterServices
+from payments.adapters.creditors import BankAccount, CashPickup, WalletAccount
+from payments.adapters.messages import PayoutInstruction
 from payments.adapters.registry import AdapterRegistry
 
 FAST = {"read_timeout": 0.4, "connect_timeout": 0.5, "read_retries": 1, "connect_retries": 1}

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from payments.adapters.bank_api.simulator import BankSimulator
-from payments.adapters.base import PayoutStatus, ReasonCode
+from payments.adapters.vocabulary import PayoutStatus, ReasonCode
 from tests.integration.adapters.support import bank_adapter, open_account, pay
 
 

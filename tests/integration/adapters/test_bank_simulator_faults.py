@@ -8,17 +8,11 @@ import pytest
 
 from payments.adapters.bank_api import signing
 from payments.adapters.bank_api.simulator import BankSimulator
-from payments.adapters.base import (
-    AdapterConfigError,
-    AdapterProtocolError,
-    AdapterServices,
-    AdapterUnavailable,
-    BankAccount,
-    Direction,
-    PayoutStatus,
-    ReasonCode,
-)
+from payments.adapters.base import AdapterServices
+from payments.adapters.creditors import BankAccount
+from payments.adapters.errors import AdapterConfigError, AdapterProtocolError, AdapterUnavailable
 from payments.adapters.simkit import Faults
+from payments.adapters.vocabulary import Direction, PayoutStatus, ReasonCode
 from tests.integration.adapters.support import bank_adapter, open_account, pay
 
 

@@ -5,7 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from payments.adapters.base import AdapterServices, BankAccount, CallbackRejected, PayoutInstruction
+from payments.adapters.base import AdapterServices
+from payments.adapters.creditors import BankAccount
+from payments.adapters.errors import CallbackRejected
+from payments.adapters.messages import PayoutInstruction
 from payments.adapters.nonce_store import AdapterNonce, DatabaseNonceStore, nonce_stores
 from payments.adapters.sandbox.adapter import create
 

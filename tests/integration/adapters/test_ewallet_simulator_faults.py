@@ -9,18 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from payments.adapters.base import (
-    AdapterProtocolError,
-    AdapterUnavailable,
-    Direction,
-    InMemoryNonceStore,
-    PayoutStatus,
-    ReasonCode,
-)
+from payments.adapters.errors import AdapterProtocolError, AdapterUnavailable
 from payments.adapters.ewallet.client import EwalletAdapter
 from payments.adapters.ewallet.simulator import EwalletSimulator
+from payments.adapters.replay import InMemoryNonceStore
 from payments.adapters.simkit import Faults
 from payments.adapters.transport import NothingSent, Transport
+from payments.adapters.vocabulary import Direction, PayoutStatus, ReasonCode
 from tests.integration.adapters.support import open_wallet, pay, wallet_adapter
 
 

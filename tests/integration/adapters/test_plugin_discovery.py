@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from payments.adapters.base import BankAccount, PayoutInstruction, PayoutStatus
+from payments.adapters.creditors import BankAccount
+from payments.adapters.messages import PayoutInstruction
 from payments.adapters.registry import AdapterRegistry, discover
+from payments.adapters.vocabulary import PayoutStatus
 from payments.commands.simulate import simulate
 
 PYPROJECT = """
@@ -33,11 +35,12 @@ py-modules = ["payments_plugtest_adapter"]
 """
 
 MODULE = '''
-"""An adapter written against payments.adapters.base only."""
+"""An adapter written against the adapter contract's modules only (messages, vocabulary)."""
 
 import click
 
-from payments.adapters.base import Capability, PayoutStatus, SendResult, StatusResult
+from payments.adapters.messages import SendResult, StatusResult
+from payments.adapters.vocabulary import Capability, PayoutStatus
 
 
 class PlugtestAdapter:

@@ -10,17 +10,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from payments.adapters.base import (
-    AdapterServices,
-    CallbackRejected,
-    Direction,
-    InMemoryNonceStore,
-    PayoutStatus,
-    ReasonCode,
-)
+from payments.adapters.base import AdapterServices
+from payments.adapters.errors import CallbackRejected
+from payments.adapters.replay import InMemoryNonceStore
 from payments.adapters.vnpost.pickups import PickupPlan
 from payments.adapters.vnpost.simulator import VnpostSimulator
 from payments.adapters.vnpost.window import PickupWindowCloser
+from payments.adapters.vocabulary import Direction, PayoutStatus, ReasonCode
 from tests.integration.adapters.support import cash_adapter, pay, pickup
 
 

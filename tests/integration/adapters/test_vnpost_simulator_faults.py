@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from payments.adapters.base import AdapterProtocolError, AdapterUnavailable, PayoutStatus, ReasonCode
+from payments.adapters.errors import AdapterProtocolError, AdapterUnavailable
 from payments.adapters.simkit import Faults
 from payments.adapters.vnpost.simulator import VnpostSimulator
+from payments.adapters.vocabulary import PayoutStatus, ReasonCode
 from tests.integration.adapters.support import cash_adapter, pay, pickup
 
 

@@ -5,8 +5,9 @@ import pytest
 from payments.adapters.sandbox.adapter import SandboxAdapter
 from payments.config import Settings
 from payments.context import Actor
-from payments.disbursements.building import Routing, build_batches
+from payments.disbursements.building import build_batches
 from payments.disbursements.dispatch import DispatchConfig, Dispatcher
+from payments.disbursements.routing import Routing
 from payments.entitlements.accrual import accrue
 from payments.entitlements.period import Period
 from payments.entitlements.rates import load_rate_set

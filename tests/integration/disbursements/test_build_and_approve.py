@@ -14,8 +14,8 @@ from payments.disbursements.approval import (
     reject_batch,
     submit_batch,
 )
-from payments.disbursements.building import open_snapshot
 from payments.disbursements.repository import holds_for, payouts_in
+from payments.disbursements.snapshots import open_snapshot
 from payments.errors import Conflict, RuleViolation
 from tests.integration.disbursements.conftest import APPROVER, OFFICER, SECOND_APPROVER, THRESHOLD
 from tests.support.people import enrol_person

@@ -7,14 +7,17 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from payments.adapters.base import Capability, PayoutStatus, ReasonCode
-from payments.adapters.sandbox.adapter import Outcome, SandboxAdapter
+from payments.adapters.sandbox.adapter import SandboxAdapter
+from payments.adapters.sandbox.script import Outcome
+from payments.adapters.vocabulary import Capability, PayoutStatus, ReasonCode
 from payments.audit.model import AuditEvent
 from payments.cli import cli
 from payments.clock import fixed_clock
 from payments.disbursements.approval import approve_batch, submit_batch
-from payments.disbursements.building import Routing, build_batches, open_snapshot
+from payments.disbursements.building import build_batches
 from payments.disbursements.repository import payouts_in
+from payments.disbursements.routing import Routing
+from payments.disbursements.snapshots import open_snapshot
 from payments.disbursements.unclaimed import apply_unclaimed_cash_rule
 from payments.entitlements.accrual import accrue
 from payments.entitlements.period import Period

@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import update
 
-from payments.adapters.base import PayoutStatus, ReasonCode
-from payments.adapters.sandbox.adapter import Outcome
+from payments.adapters.sandbox.script import Outcome
+from payments.adapters.vocabulary import PayoutStatus, ReasonCode
 from payments.disbursements.approval import approve_batch, submit_batch
 from payments.disbursements.dispatch import DispatchResult
 from payments.disbursements.model import Payout
@@ -159,7 +159,7 @@ def test_a_provider_that_cannot_be_reached_gets_the_same_keys_later(session, app
         name, capabilities = "bank", sandbox.capabilities
 
         def send(self, chunk):
-            from payments.adapters.base import AdapterUnavailable
+            from payments.adapters.errors import AdapterUnavailable
 
             raise AdapterUnavailable("connection refused")
 

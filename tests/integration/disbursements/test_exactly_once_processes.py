@@ -25,8 +25,9 @@ from payments.config import Settings
 from payments.context import Actor
 from payments.db import make_engine, make_session_factory
 from payments.disbursements.approval import approve_batch, submit_batch
-from payments.disbursements.building import Routing, build_batches
+from payments.disbursements.building import build_batches
 from payments.disbursements.model import Batch, Payout
+from payments.disbursements.routing import Routing
 from payments.disbursements.states import IN_FLIGHT_STATES
 from payments.entitlements.accrual import accrue
 from payments.entitlements.period import Period

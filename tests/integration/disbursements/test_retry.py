@@ -5,14 +5,14 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from payments.adapters.base import ReasonCode
-from payments.adapters.sandbox.adapter import Outcome
+from payments.adapters.sandbox.script import Outcome
+from payments.adapters.vocabulary import ReasonCode
 from payments.audit.model import AuditEvent
 from payments.disbursements.approval import approve_batch, cancel_batch, submit_batch
-from payments.disbursements.building import open_snapshot
 from payments.disbursements.model import Batch
 from payments.disbursements.repository import holds_for, payouts_in
 from payments.disbursements.retry import build_retry_batch
+from payments.disbursements.snapshots import open_snapshot
 from payments.errors import NotFound, RuleViolation
 from payments.ledger import accounts
 from payments.ledger.services import balance

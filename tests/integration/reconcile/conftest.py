@@ -5,7 +5,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from payments.adapters.sandbox.adapter import Outcome, SandboxAdapter
+from payments.adapters.sandbox.adapter import SandboxAdapter
+from payments.adapters.sandbox.script import Outcome
 from payments.context import Actor
 from payments.disbursements.approval import approve_batch, submit_batch
 from payments.disbursements.repository import payouts_in

@@ -10,7 +10,7 @@ from payments.audit.model import AuditEvent
 from payments.disbursements.model import Payout
 from payments.errors import Conflict
 from payments.ledger.model import Entry
-from payments.reconcile import repository
+from payments.reconcile import payout_queries
 from payments.reconcile.chunk import Chunk, Tally
 from payments.reconcile.exceptions import Problem, list_exceptions, raise_exceptions
 from payments.reconcile.lines import Line
@@ -49,7 +49,7 @@ def test_a_payout_another_writer_moved_meanwhile_is_a_conflict_and_nothing_is_po
 ):
     _, (payout,) = dispatched(1)
     chunk = Chunk(session, "bank", None, FINANCE, lambda: datetime.now(UTC), Tally())
-    (held,) = chunk.hold(repository.payouts_by_key(session, [payout.payout_key]))
+    (held,) = chunk.hold(payout_queries.payouts_by_key(session, [payout.payout_key]))
     session.execute(update(Payout).where(Payout.id == payout.id).values(state="in_doubt"))  # the other writer
     line = Line(1, True, "settled", payout.amount_vnd, "DBIT", today, end_to_end_id=payout.payout_key)
     assert apply_line(chunk, 1, line, held, match_pass=1) == "settled"

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from payments.adapters.sandbox.adapter import Outcome, SandboxAdapter
+from payments.adapters.sandbox.adapter import SandboxAdapter
+from payments.adapters.sandbox.script import Outcome
 from payments.disbursements.repository import payouts_in
 from payments.reconcile.exceptions import list_exceptions
 from payments.reconcile.runs import import_file, run_reconciliation

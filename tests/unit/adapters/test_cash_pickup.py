@@ -2,15 +2,11 @@
 
 import pytest
 
-from payments.adapters.base import (
-    AdapterServices,
-    AdapterUnsupported,
-    BankAccount,
-    CashPickup,
-    PayoutInstruction,
-    WalletAccount,
-)
+from payments.adapters.base import AdapterServices
+from payments.adapters.creditors import BankAccount, CashPickup, WalletAccount
+from payments.adapters.errors import AdapterUnsupported
 from payments.adapters.ewallet.client import create as create_ewallet
+from payments.adapters.messages import PayoutInstruction
 from payments.adapters.vnpost.client import create as create_vnpost
 from tests.unit.adapters.offline import closed_port, offline_bank_adapter
 

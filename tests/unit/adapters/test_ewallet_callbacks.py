@@ -5,9 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from payments.adapters.base import AdapterConfigError, AdapterServices, CallbackRejected, InMemoryNonceStore
+from payments.adapters.base import AdapterServices
+from payments.adapters.errors import AdapterConfigError, CallbackRejected
 from payments.adapters.ewallet import signing
 from payments.adapters.ewallet.client import EwalletAdapter, create
+from payments.adapters.replay import InMemoryNonceStore
 from payments.adapters.transport import Transport
 
 SECRET = "callback-secret-of-32-characters"

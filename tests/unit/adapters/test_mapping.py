@@ -6,17 +6,11 @@ import pytest
 
 from payments.adapters.bank_api import mapping as bank
 from payments.adapters.bank_api.client import parse_time
-from payments.adapters.base import (
-    AdapterProtocolError,
-    AdapterUnsupported,
-    CallbackRejected,
-    Direction,
-    PayoutInstruction,
-    PayoutStatus,
-    ReasonCode,
-    WalletAccount,
-)
+from payments.adapters.creditors import WalletAccount
+from payments.adapters.errors import AdapterProtocolError, AdapterUnsupported, CallbackRejected
 from payments.adapters.ewallet import mapping as wallet
+from payments.adapters.messages import PayoutInstruction
+from payments.adapters.vocabulary import Direction, PayoutStatus, ReasonCode
 from tests.unit.adapters.offline import offline_bank_adapter
 
 

@@ -3,7 +3,7 @@
 import threading
 from datetime import UTC, datetime, timedelta
 
-from payments.adapters.base import InMemoryNonceStore, NonceStore
+from payments.adapters.replay import InMemoryNonceStore, NonceStore
 
 
 class Clock:

@@ -6,7 +6,8 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from payments.adapters.base import AdapterConfigError, AdapterServices
+from payments.adapters.base import AdapterServices
+from payments.adapters.errors import AdapterConfigError
 from payments.adapters.registry import AdapterRegistry, discover, load_instances, resolve_setting
 from payments.adapters.sandbox.adapter import SandboxAdapter, create
 

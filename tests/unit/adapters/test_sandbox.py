@@ -4,16 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from payments.adapters.base import (
-    BankAccount,
-    CallbackRejected,
-    Direction,
-    PayoutInstruction,
-    PayoutStatus,
-    ReasonCode,
-    WalletAccount,
-)
-from payments.adapters.sandbox.adapter import Outcome, SandboxAdapter
+from payments.adapters.creditors import BankAccount, WalletAccount
+from payments.adapters.errors import CallbackRejected
+from payments.adapters.messages import PayoutInstruction
+from payments.adapters.sandbox.adapter import SandboxAdapter
+from payments.adapters.sandbox.script import Outcome
+from payments.adapters.vocabulary import Direction, PayoutStatus, ReasonCode
 
 ACCOUNT = BankAccount(bin="970415", account_number="1002003004", holder_name="Lê Thị Hồng")
 WALLET = WalletAccount(provider="vnpt", phone="0987654321")

@@ -4,16 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from payments.adapters.base import (
-    AdapterUnsupported,
-    BankAccount,
-    CashPickup,
-    Direction,
-    PayoutInstruction,
-    PayoutStatus,
-    ReasonCode,
-)
-from payments.adapters.sandbox.adapter import Outcome, SandboxAdapter
+from payments.adapters.creditors import BankAccount, CashPickup
+from payments.adapters.errors import AdapterUnsupported
+from payments.adapters.messages import PayoutInstruction
+from payments.adapters.sandbox.adapter import SandboxAdapter
+from payments.adapters.sandbox.script import Outcome
+from payments.adapters.vocabulary import Direction, PayoutStatus, ReasonCode
 
 PICKUP = CashPickup(commune_code="25123", citizen_id="001190012345", holder_name="Lê Thị Hồng")
 OTHER = CashPickup(commune_code="25123", citizen_id="001190054321", holder_name="Trần Văn Bình")

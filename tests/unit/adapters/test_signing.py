@@ -5,7 +5,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from payments.adapters.bank_api import signing as bank
-from payments.adapters.base import AdapterConfigError
+from payments.adapters.errors import AdapterConfigError
 from payments.adapters.ewallet import signing as wallet
 
 

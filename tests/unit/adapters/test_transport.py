@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from payments.adapters.base import AdapterConfigError
+from payments.adapters.errors import AdapterConfigError
 from payments.adapters.transport import NoAnswer, NothingSent, Transport
 from tests.unit.adapters.offline import closed_port
 

@@ -4,22 +4,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from payments.adapters.base import (
-    BankAccount,
+from payments.adapters.creditors import BankAccount, WalletAccount, mask_account, normalise_phone
+from payments.adapters.messages import (
     CallbackEvent,
-    Direction,
     NameLookupResult,
     PayoutInstruction,
-    PayoutStatus,
-    ReasonCode,
     SendResult,
-    Statement,
-    StatementLine,
     StatusResult,
-    WalletAccount,
-    mask_account,
-    normalise_phone,
 )
+from payments.adapters.statements import Statement, StatementLine
+from payments.adapters.vocabulary import Direction, PayoutStatus, ReasonCode
 
 ACCOUNT = BankAccount(bin="970436", account_number="0011002233", holder_name="NGUYEN THI DAO")
 

@@ -6,18 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from payments.adapters.base import (
-    AdapterConfigError,
-    AdapterProtocolError,
-    AdapterServices,
-    CallbackRejected,
-    InMemoryNonceStore,
-    PayoutStatus,
-    ReasonCode,
-)
+from payments.adapters.base import AdapterServices
+from payments.adapters.errors import AdapterConfigError, AdapterProtocolError, CallbackRejected
 from payments.adapters.ewallet import signing
+from payments.adapters.replay import InMemoryNonceStore
 from payments.adapters.vnpost import mapping
 from payments.adapters.vnpost.client import create
+from payments.adapters.vocabulary import PayoutStatus, ReasonCode
 
 SECRET = "callback-secret-of-32-characters"
 NOW = datetime(2025, 1, 31, 9, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from payments.adapters.base import AdapterConfigError
+from payments.adapters.errors import AdapterConfigError
 from payments.reconcile.csv_config import configured_mappings, mapping_from_settings
 from payments.reconcile.csv_reports import BANK_CSV, csv_lines
 from payments.reconcile.lines import Line, StatementRef, Totals

@@ -1,7 +1,8 @@
 """A bank simulator driven by hand (`bank.process()`), and an adapter built through the registry."""
 
-from payments.adapters.base import BankAccount, PayoutInstruction
+from payments.adapters.creditors import BankAccount
 from payments.adapters.iso20022.simulator import H2HBankSimulator
+from payments.adapters.messages import PayoutInstruction
 from payments.adapters.registry import AdapterRegistry
 from payments.adapters.simkit import Faults
 

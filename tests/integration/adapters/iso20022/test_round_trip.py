@@ -5,21 +5,18 @@ import threading
 
 import pytest
 
-from payments.adapters.base import (
+from payments.adapters.creditors import CashPickup, WalletAccount
+from payments.adapters.errors import (
     AdapterConfigError,
     AdapterProtocolError,
     AdapterUnavailable,
     AdapterUnsupported,
-    CashPickup,
-    Direction,
-    PayoutStatus,
-    ReasonCode,
-    WalletAccount,
 )
 from payments.adapters.iso20022.camt import read_camt
 from payments.adapters.iso20022.pain001 import parse_pain001
 from payments.adapters.iso20022.pain002 import read_pain002
 from payments.adapters.iso20022.xmlsafe import parse_tree, schema
+from payments.adapters.vocabulary import Direction, PayoutStatus, ReasonCode
 from tests.integration.adapters.iso20022.h2h import (
     account,
     adapter_for,

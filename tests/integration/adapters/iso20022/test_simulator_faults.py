@@ -2,11 +2,11 @@
 
 import time
 
-from payments.adapters.base import Direction, PayoutStatus, ReasonCode
 from payments.adapters.iso20022.camt import read_camt
 from payments.adapters.iso20022.pain001 import build_pain001
 from payments.adapters.iso20022.pain002 import read_pain002
 from payments.adapters.simkit import Faults
+from payments.adapters.vocabulary import Direction, PayoutStatus, ReasonCode
 from tests.integration.adapters.iso20022.h2h import account, adapter_for, files, open_bank, payout
 from tests.unit.adapters.iso20022.samples import message, transfer
 

@@ -2,10 +2,10 @@
 
 from datetime import UTC, date, datetime
 
-from payments.adapters.base import Direction, PayoutStatus, ReasonCode
 from payments.adapters.iso20022 import mapping
 from payments.adapters.iso20022.camt import CamtEntry, CamtTransaction
 from payments.adapters.iso20022.folders import Reported
+from payments.adapters.vocabulary import Direction, PayoutStatus, ReasonCode
 
 DAY = date(2024, 8, 21)
 

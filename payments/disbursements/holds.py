@@ -1,0 +1,62 @@
+"""Why a beneficiary must wait for an officer instead of being paid: the reasons a build holds.
+
+The registry's reasons (no instrument, a recent change, a shared account, a name that differs,
+a death), an officer's manual hold, suspended enrolments, repeated failures on the same
+instrument, and the provider's own name check. A held person is listed with every reason,
+never silently dropped.
+"""
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from payments.adapters.vocabulary import Capability
+from payments.disbursements import repository
+from payments.disbursements.model import ManualHold
+from payments.disbursements.routing import Routing
+from payments.disbursements.snapshots import creditor
+from payments.registry.instruments import payout_holds_for
+from payments.registry.model import PaymentInstrument
+
+REPEATED_FAILURES = 2
+
+
+def hold_reasons(
+    session: Session, ids: list[int], instruments: dict[int, PaymentInstrument], day: date, *, hold_days: int
+) -> dict[int, list[dict[str, str]]]:
+    found = {
+        b: [{"code": r.code, "detail": r.detail} for r in rs]
+        for b, rs in payout_holds_for(session, ids, day, hold_days=hold_days).items()
+    }
+    manual = session.scalars(
+        select(ManualHold).where(ManualHold.beneficiary_id.in_(ids), ManualHold.released_at.is_(None))
+    )
+    for hold in manual:
+        found.setdefault(hold.beneficiary_id, []).append({"code": "manual", "detail": hold.reason})
+    for b in repository.suspended_people(session, ids):
+        detail = "every enrolment is suspended: an officer resumes it before anything is paid"
+        found.setdefault(b, []).append({"code": "suspended", "detail": detail})
+    for (b, instrument_id), failures in repository.failed_on_instrument(session, ids).items():
+        current = instruments.get(b)
+        if current is not None and current.id == instrument_id and failures >= REPEATED_FAILURES:
+            detail = f"{failures} payouts to this instrument failed"
+            found.setdefault(b, []).append({"code": "repeated_failures", "detail": detail})
+    return found
+
+
+def provider_name_check(
+    routing: Routing, adapter_name: str, snapshot: dict[str, Any], name: str
+) -> list[dict[str, str]]:
+    """DOMAIN rule 7, asked of the provider itself where it can answer."""
+    adapter = routing.adapters.get(adapter_name)
+    if snapshot["kind"] == "cash":
+        return []  # no account holder: the counter checks the citizen ID card
+    if adapter is None or Capability.NAME_LOOKUP not in adapter.capabilities:
+        return []
+    result = adapter.lookup_name(creditor(snapshot))
+    if result.matches(name):
+        return []
+    reported = result.reported_name or (result.reason.value if result.reason else "no name")
+    return [{"code": "provider_name_mismatch", "detail": f"the provider reports {reported!r}"}]

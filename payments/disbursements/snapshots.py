@@ -1,0 +1,37 @@
+"""Instrument snapshots: where a payout goes, frozen when it is built.
+
+A build seals each payout's snapshot (bank account, wallet, or cash pickup at the commune);
+dispatch opens it once, for the manifest check, and sends the adapter's view of it. The API
+and the console show only its masked copy.
+"""
+
+import json
+from typing import Any
+
+from payments.adapters.creditors import BankAccount, CashPickup, Creditor, WalletAccount
+from payments.disbursements.model import Payout
+from payments.registry.crypto import PiiCipher, mask
+
+
+def creditor(snapshot: dict[str, Any]) -> Creditor:
+    """The adapter's view of a frozen instrument snapshot."""
+    if snapshot["kind"] == "cash":
+        return CashPickup(
+            commune_code=snapshot["commune"],
+            citizen_id=snapshot["citizen_id"],
+            holder_name=snapshot["holder_name"],
+        )
+    if snapshot["kind"] == "bank":
+        return BankAccount(
+            bin=snapshot["bin"], account_number=snapshot["account"], holder_name=snapshot["holder_name"]
+        )
+    return WalletAccount(provider=snapshot["provider"], phone=snapshot["phone"])
+
+
+def masked_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
+    hidden = {key: mask(snapshot.get(key)) for key in ("account", "phone", "citizen_id")}
+    return {k: hidden.get(k, v) for k, v in snapshot.items()}
+
+
+def open_snapshot(cipher: PiiCipher, payout: Payout) -> dict[str, Any]:
+    return json.loads(cipher.open("payout_instrument", payout.instrument_sealed, payout.instrument_key_id))
