@@ -4,7 +4,7 @@ Dispatch reads and writes every payout of a batch twice (claimed, then its answe
 a chunk of thousands at a time. Measured on SQLite, SQLAlchemy's handling of those rows (a
 Row per payout read, a parameter dictionary and type processing per payout moved, expanding
 an IN list of a thousand ids) cost about as much as the statements themselves, so these go
-to the driver as the ledger's writer does (`payments.ledger.driver`), in the session's own
+to the driver as the ledger's writer does (`payments.driver`), in the session's own
 connection and transaction. Queries only, no rules: `dispatch.py` decides.
 """
 
@@ -15,7 +15,7 @@ from typing import NamedTuple
 from sqlalchemy.orm import Session
 
 from payments.disbursements.states import PayoutState
-from payments.ledger.driver import IN_LIST_SIZE, Driver
+from payments.driver import IN_LIST_SIZE, Driver
 
 
 class SealedPayout(NamedTuple):

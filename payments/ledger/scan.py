@@ -7,7 +7,7 @@ verify converts and checks them entry by entry, so one unreadable value is named
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from payments.ledger.driver import Driver
+from payments.driver import Driver
 
 SCAN_CHUNK = 5_000
 _ENTRIES = (

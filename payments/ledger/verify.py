@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from payments.chain import GENESIS_HASH
+from payments.driver import Driver
 from payments.ledger import notes, scan
 from payments.ledger import repository as q
-from payments.ledger.driver import Driver
 from payments.ledger.hashing import content_hash, entry_hash
 from payments.memory import collector_paused
 

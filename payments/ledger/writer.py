@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from payments.chain import GENESIS_HASH
 from payments.context import Actor
 from payments.db import serialize_writers
+from payments.driver import Driver
 from payments.errors import Conflict
 from payments.ledger.accounts import parse_account_code
 from payments.ledger.draft import EntryDraft, PostedEntry
-from payments.ledger.driver import Driver
 from payments.ledger.hashing import entry_hash
 
 LEDGER_LOCK = "ledger"

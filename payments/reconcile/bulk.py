@@ -1,7 +1,7 @@
 """A chunk's writes in bulk: staged lines, matches and payout moves, thousands at a time.
 
 Staged lines and matches go to the database driver as tuples, the way the ledger writes its
-rows (see `payments.ledger.driver`): for a million lines, SQLAlchemy's turning of each dict
+rows (see `payments.driver`): for a million lines, SQLAlchemy's turning of each dict
 into parameters costs about as much as the insert itself. Payout moves are grouped, since
 most of a statement's are alike. The caller owns the transaction.
 """
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from payments.disbursements.model import Payout
 from payments.disbursements.outbox import PayoutMove
-from payments.ledger.driver import Driver
+from payments.driver import Driver
 from payments.reconcile.lines import Line
 from payments.reconcile.model import ReconLine, ReconMatch
 from payments.reconcile.repository import in_parts

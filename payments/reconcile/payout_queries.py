@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from payments.disbursements.model import Batch, Payout
 from payments.disbursements.states import IN_FLIGHT_STATES
-from payments.ledger.driver import Driver
+from payments.driver import Driver
 from payments.reconcile.model import LIVE, ReconImport, ReconLine, ReconMatch
 
 SUGGESTION_POOL = 50

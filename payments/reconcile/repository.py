@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from payments.ledger.driver import Driver
+from payments.driver import Driver
 from payments.reconcile.lines import Line
 from payments.reconcile.model import ReconException, ReconImport, ReconLine, ReconStatement
 
@@ -38,7 +38,7 @@ def pending_imports(session: Session, adapter: str | None = None) -> list[ReconI
 def lines_after(session: Session, import_id: int, position: int, limit: int) -> list[tuple[int, Line]]:
     """(line id, Line) of an import after `position`, in file order.
 
-    Read on the driver's cursor (`payments.ledger.driver`): a large import reads back every
+    Read on the driver's cursor (`payments.driver`): a large import reads back every
     line it staged, and SQLAlchemy's handling of each row (a date parsed by a regular
     expression on SQLite) cost more than the query. Dates are held to the text the writer
     stores, as the ledger's are."""

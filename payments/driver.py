@@ -1,15 +1,16 @@
-"""The ledger writer's statements, run on the driver connection of the session's transaction.
+"""Bulk statements on the driver connection of the session's transaction.
 
-Why below SQLAlchemy: measured on SQLite, `session.execute(insert(table), rows)` spends 4 to
-13 µs per row turning dictionaries into parameters (more than SQLite takes to store the row),
-and a small `session.execute(select(...))` costs about 70 µs against 2 µs on the driver's own
-cursor. The writer issues a fixed handful of statements per chunk and holds its rows as
-tuples, so it hands them straight to the driver, in the same connection and transaction:
-`executemany` on SQLite, `COPY ... FROM STDIN` on PostgreSQL (constraints and triggers fire for
-COPY as for INSERT). Values that SQLite stores as text (dates, UTC datetimes) are converted by
-the columns' own SQLAlchemy types, so rows read back through the ORM as if it wrote them.
-Driver errors are re-raised as SQLAlchemy's (IntegrityError and so on), like any other query.
-"""
+Used where rows come by the hundred thousand: the ledger's writer and verifier, dispatch's
+outbox, reconciliation's staging and look-ups. Why below SQLAlchemy: measured on SQLite,
+`session.execute(insert(table), rows)` spends 4 to 13 µs per row turning dictionaries into
+parameters (more than SQLite takes to store the row), and a small `session.execute(select(...))`
+costs about 70 µs against 2 µs on the driver's own cursor. The callers issue a fixed handful of
+statements per chunk and hold their rows as tuples, so they hand them straight to the driver,
+in the same connection and transaction: `executemany` on SQLite, `COPY ... FROM STDIN` on
+PostgreSQL (constraints and triggers fire for COPY as for INSERT). Values that SQLite stores as
+text (dates, UTC datetimes) are converted by the columns' own SQLAlchemy types, so rows read
+back through the ORM as if it wrote them. Driver errors are re-raised as SQLAlchemy's
+(IntegrityError and so on), like any other query."""
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
