@@ -70,7 +70,7 @@ def build_batches(
     except ValueError as exc:
         raise InvalidInput(str(exc), field="period") from exc
     now = clock()
-    builder = _Builder(session, period, routing, cipher, now, on_date or now.date(), hold_days)
+    builder = BatchBuilder(session, period, routing, cipher, now, on_date or now.date(), hold_days)
     after = 0
     while page := repository.payable_people(session, after_id=after, limit=PAGE):
         after = page[-1][0]
@@ -79,7 +79,7 @@ def build_batches(
 
 
 @dataclass
-class _Builder:
+class BatchBuilder:
     """One build: the batches and holds so far, and the manifest lines of each batch."""
 
     session: Session

@@ -20,7 +20,7 @@ from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.disbursements import repository
 from payments.disbursements.approval import get_batch
-from payments.disbursements.building import PAGE, BuildResult, _Builder
+from payments.disbursements.building import PAGE, BatchBuilder, BuildResult
 from payments.disbursements.model import Payout
 from payments.disbursements.routing import Routing
 from payments.disbursements.states import BatchState
@@ -79,7 +79,7 @@ def build_retry_batch(
             f"batch {batch_id} is {original.state}: nothing can have failed before it is dispatched"
         )
     now = clock()
-    builder = _Builder(session, original.period, routing, cipher, now, on_date or now.date(), hold_days)
+    builder = BatchBuilder(session, original.period, routing, cipher, now, on_date or now.date(), hold_days)
     sorting = _Sorting()
     after = 0
     while failed := repository.failed_payouts(session, batch_id, after_id=after, limit=PAGE):
