@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from payments.db import UTCDateTime
 
 IN_LIST_SIZE = 5_000  # values per IN (...) list, well below SQLite's parameter limit
-# A bulk post dirties index pages all over (postings by account, balances, account codes).
-# With SQLite's default 8 MB page cache, a transaction of a few hundred thousand entries
+# A bulk write dirties index pages all over (a ledger post: postings by account, balances,
+# account codes). With SQLite's default 8 MB page cache, a transaction of a few hundred thousand entries
 # spills those pages to the WAL and writes them again and again: the statements of a
 # 500,000-entry post took 1.6 times as long. SQLite allocates cache pages only as it uses
 # them, so small transactions pay nothing for the larger limit.
@@ -56,14 +56,14 @@ class Driver:
 
     def _widen_page_cache(self, info: dict[str, Any]) -> None:
         """Raise this SQLite connection's page cache to SQLITE_PAGE_CACHE_KIB, once per connection."""
-        if info.get("ledger_page_cache"):
+        if info.get("driver_page_cache"):
             return
         (pages,) = self.fetch("PRAGMA cache_size")[0]
         (page_size,) = self.fetch("PRAGMA page_size")[0]
         current_kib = -pages if pages < 0 else pages * page_size // 1024  # negative means KiB
         if current_kib < SQLITE_PAGE_CACHE_KIB:
             self.run(f"PRAGMA cache_size = -{SQLITE_PAGE_CACHE_KIB}")
-        info["ledger_page_cache"] = True
+        info["driver_page_cache"] = True
 
     def stored_date(self, value: date) -> Any:
         """A date as the driver should receive it (cached: a run has few distinct dates)."""
@@ -78,7 +78,7 @@ class Driver:
 
     def read_date(self, stored: Any) -> date:
         """A date as read from the driver. On SQLite, which stores text, only the exact text the
-        writer stores is accepted: another spelling of the same day means the row was edited."""
+        writer stored is accepted: another spelling of the same day means the row was edited."""
         if self.postgres:
             return stored  # type: ignore[no-any-return]
         known = self._read.get(stored)  # a run has few distinct dates: most are remembered
@@ -96,7 +96,7 @@ class Driver:
         if value is None:
             value = parse(stored)  # ValueError or TypeError for what no writer stores
             if render(value) != stored:
-                raise ValueError(f"{stored!r} is not how the ledger stores that value")
+                raise ValueError(f"{stored!r} is not how that value is stored")
             if len(self._read) >= _REMEMBERED:
                 self._read.clear()
             self._read[stored] = value
@@ -154,36 +154,12 @@ class Driver:
             raise self._wrapped(error, sql, rows) from error
 
     def new_ids(self, table: str, count: int) -> list[int]:
-        """`count` fresh primary keys for `table`; callers hold the ledger writer lock."""
+        """`count` fresh primary keys for `table`; callers hold the lock of the table's writers."""
         if self.postgres:
             sql = "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)"
             return [row[0] for row in self.fetch(sql, (table, count))]
         (last,) = self.fetch(f"SELECT coalesce(max(id), 0) FROM {table}")[0]
         return list(range(last + 1, last + 1 + count))
-
-    def add_to_balances(self, changes: list[tuple[int, int, int]]) -> None:
-        """Add (account id, delta, last seq) changes to the cached balances, in one statement.
-
-        An account without a balance row gets one. Rows are written (and, on PostgreSQL,
-        locked) in account-id order: one global lock order, so concurrent lockers cannot
-        deadlock. `changes` must be sorted by account id.
-        """
-        if not self.postgres:
-            self.execute_many(
-                "INSERT INTO ledger_balances (account_id, balance_vnd, last_seq) VALUES (?, ?, ?)"
-                " ON CONFLICT (account_id) DO UPDATE"
-                " SET balance_vnd = balance_vnd + excluded.balance_vnd, last_seq = excluded.last_seq",
-                changes,
-            )
-            return
-        ids, deltas, seqs = (list(column) for column in zip(*changes, strict=True))
-        self.run(
-            "INSERT INTO ledger_balances AS b (account_id, balance_vnd, last_seq)"
-            " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) ORDER BY 1"
-            " ON CONFLICT (account_id) DO UPDATE"
-            " SET balance_vnd = b.balance_vnd + excluded.balance_vnd, last_seq = excluded.last_seq",
-            (ids, deltas, seqs),
-        )
 
     def _wrapped(self, error: Exception, sql: str, params: Any) -> StatementError:
         """A driver error as SQLAlchemy raises it for any other query (IntegrityError and so on)."""

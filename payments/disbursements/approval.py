@@ -14,6 +14,7 @@ from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.disbursements.manifest import ManifestLine, manifest_hash
 from payments.disbursements.model import Approval, Batch, BatchHold, ManualHold, Payout
+from payments.disbursements.snapshots import open_snapshot
 from payments.disbursements.states import BatchState, check_batch_transition
 from payments.errors import Conflict, NotFound, RuleViolation
 from payments.registry.crypto import PiiCipher
@@ -105,8 +106,6 @@ def hold_payout(
 ) -> Batch:
     """Take one payout out of a batch before dispatch. The manifest changes, so approvals
     given so far no longer count: an approved batch goes back to pending approval."""
-    from payments.disbursements.snapshots import open_snapshot
-
     payout = session.get(Payout, payout_id)
     if payout is None:
         raise NotFound(f"payout {payout_id} does not exist")

@@ -3,7 +3,8 @@
 Claiming posts the ledger's initiation entries and moves the payouts to `sending` together,
 committed before anything is sent. Recording moves each answered payout and posts its ledger
 entry (`outcomes.py` decides both) in the transaction that claims the next chunk or finishes
-the batch. Either refuses with Conflict when a payout changed state meanwhile.
+the batch. Either refuses with Conflict when a payout changed state meanwhile; a claim also
+refuses (RuleViolation) a payout that differs from what was approved (`manifest_check`).
 """
 
 from collections.abc import Sequence

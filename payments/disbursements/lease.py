@@ -16,6 +16,8 @@ from payments.disbursements.model import Batch
 
 
 def take_lease(session: Session, batch_id: int, holder: str, lease: timedelta, clock: Clock) -> bool:
+    """True when `holder` now holds the batch's dispatch lease for `lease` from now: it was free,
+    expired, or already `holder`'s (taking it again extends it). False when another holds it."""
     now = clock()
     taken = session.execute(
         update(Batch)

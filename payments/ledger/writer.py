@@ -6,7 +6,7 @@ posted, look up (and create) the accounts, insert all postings, then insert all 
 (which seals them, see model.py). The changes to the cached balances are gathered per
 account and written in one statement when the post is done (`flush_balances`), so an account
 moved in several chunks of one post has its balance row written once. No ORM objects are
-built, and rows go to the driver as tuples (see driver.py).
+built, and rows go to the driver as tuples (see payments/driver.py).
 """
 
 import json
@@ -102,7 +102,7 @@ class ChainWriter:
         """Write the pending balance changes: each account's sum and the last entry that moved it."""
         if self._pending:
             pending = self._pending
-            self.db.add_to_balances([(i, pending[i][0], pending[i][1]) for i in sorted(pending)])
+            add_to_balances(self.db, [(i, pending[i][0], pending[i][1]) for i in sorted(pending)])
             self._pending = {}
 
     def _triage(self, drafts: Sequence[EntryDraft]) -> tuple[dict[str, int], list[EntryDraft]]:
@@ -203,6 +203,31 @@ class ChainWriter:
         rows = [(ids[code], code, *_type_and_owner(code), created) for code in codes]
         self.db.insert("ledger_accounts", ("id", "code", "type", "owner_ref", "created_at"), rows)
         return ids
+
+
+def add_to_balances(db: Driver, changes: list[tuple[int, int, int]]) -> None:
+    """Add (account id, delta, last seq) changes to the cached balances, in one statement.
+
+    An account without a balance row gets one. Rows are written (and, on PostgreSQL,
+    locked) in account-id order: one global lock order, so concurrent lockers cannot
+    deadlock. `changes` must be sorted by account id.
+    """
+    if not db.postgres:
+        db.execute_many(
+            "INSERT INTO ledger_balances (account_id, balance_vnd, last_seq) VALUES (?, ?, ?)"
+            " ON CONFLICT (account_id) DO UPDATE"
+            " SET balance_vnd = balance_vnd + excluded.balance_vnd, last_seq = excluded.last_seq",
+            changes,
+        )
+        return
+    ids, deltas, seqs = (list(column) for column in zip(*changes, strict=True))
+    db.run(
+        "INSERT INTO ledger_balances AS b (account_id, balance_vnd, last_seq)"
+        " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) ORDER BY 1"
+        " ON CONFLICT (account_id) DO UPDATE"
+        " SET balance_vnd = b.balance_vnd + excluded.balance_vnd, last_seq = excluded.last_seq",
+        (ids, deltas, seqs),
+    )
 
 
 def posted_entry(writer: ChainWriter, draft: EntryDraft, seq: int) -> PostedEntry:
