@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from payments.api.auth import admits, current_actor
-from payments.api.registry_access import cipher
+from payments.api.registry.access import cipher
 from payments.api.schemas.registry import ImportArgs, ImportReportSchema
 from payments.api.session import unit_of_work
 from payments.errors import InvalidInput

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from payments.api.auth import admits, current_actor
-from payments.api.registry_access import READERS, cipher, may_unmask, today
+from payments.api.registry.access import READERS, cipher, may_unmask, today
 from payments.api.schemas.registry import (
     HoldArgs,
     HoldsSchema,

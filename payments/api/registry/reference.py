@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from payments.api.auth import admits, current_actor
-from payments.api.registry_access import READERS, today
+from payments.api.registry.access import READERS, today
 from payments.api.schemas.registry import CategorySchema, ProgrammeSchema, UnitArgs, UnitSchema
 from payments.api.session import db_session, unit_of_work
 from payments.registry import reference, units

@@ -6,7 +6,7 @@ blueprint of its own module, nested here in the order the document lists them.
 
 from flask_smorest import Blueprint
 
-from payments.api import beneficiaries, enrolments, imports, instruments, reference
+from payments.api.registry import beneficiaries, enrolments, imports, instruments, reference
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1", description="Beneficiary registry")
 blp.register_blueprint(beneficiaries.blp)

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from payments.api.auth import admits, current_actor
 from payments.api.pagination import decode_cursor, page
-from payments.api.registry_access import READERS, cipher, may_unmask
+from payments.api.registry.access import READERS, cipher, may_unmask
 from payments.api.schemas.registry import (
     BeneficiaryCreateSchema,
     BeneficiaryPageSchema,
