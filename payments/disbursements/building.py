@@ -6,7 +6,6 @@ with their reasons, never silently dropped. Each payout freezes a snapshot of th
 it will use; the batch's manifest hash covers every key, amount and snapshot.
 """
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,7 +21,7 @@ from payments.disbursements.holds import hold_reasons, provider_name_check
 from payments.disbursements.manifest import ManifestLine, manifest_hash, payout_key, period_prefix
 from payments.disbursements.model import Batch, BatchHold, Payout
 from payments.disbursements.routing import CHANNEL_CAPABILITY, Routing
-from payments.disbursements.snapshots import masked_snapshot
+from payments.disbursements.snapshots import masked_snapshot, seal_snapshot
 from payments.disbursements.states import BatchState, PayoutState
 from payments.errors import InvalidInput
 from payments.registry.crypto import PiiCipher
@@ -173,7 +172,7 @@ class BatchBuilder:
         batch = self._batch(candidate.programme, adapter_name)
         earlier = self.earlier.get(candidate.beneficiary_id, [])  # every programme: see payout_key
         key = payout_key(self.period, candidate.programme, candidate.beneficiary_id, len(earlier) + 1)
-        sealed = self.cipher.seal("payout_instrument", json.dumps(snapshot, sort_keys=True))
+        sealed = seal_snapshot(self.cipher, snapshot)
         failed = [p for p in earlier if p.state in (PayoutState.REJECTED, PayoutState.RETURNED)]
         original = self.retrying.get(candidate.beneficiary_id) or (failed[-1] if failed else None)
         payout = Payout(

@@ -10,7 +10,9 @@ from typing import Any
 
 from payments.adapters.creditors import BankAccount, CashPickup, Creditor, WalletAccount
 from payments.disbursements.model import Payout
-from payments.registry.crypto import PiiCipher, mask
+from payments.registry.crypto import PiiCipher, Sealed, mask
+
+SEALED_AS = "payout_instrument"  # the field name the encryption binds a snapshot to
 
 
 def creditor(snapshot: dict[str, Any]) -> Creditor:
@@ -33,5 +35,9 @@ def masked_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {k: hidden.get(k, v) for k, v in snapshot.items()}
 
 
+def seal_snapshot(cipher: PiiCipher, snapshot: dict[str, Any]) -> Sealed:
+    return cipher.seal(SEALED_AS, json.dumps(snapshot, sort_keys=True))
+
+
 def open_snapshot(cipher: PiiCipher, payout: Payout) -> dict[str, Any]:
-    return json.loads(cipher.open("payout_instrument", payout.instrument_sealed, payout.instrument_key_id))
+    return json.loads(cipher.open(SEALED_AS, payout.instrument_sealed, payout.instrument_key_id))
