@@ -10,7 +10,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from payments import migrate
 from payments.audit.services import verify_chain
 from payments.commands.batches import batches
-from payments.commands.common import cli_actor, runtime, unit_of_work
+from payments.commands.common import cli_actor, runtime, stop_on_ctrl_c, unit_of_work
 from payments.commands.demo import demo_command
 from payments.commands.entitlements import accrue_command
 from payments.commands.ledger import ledger
@@ -134,6 +134,7 @@ def scheduler_command() -> None:
     """Run the scheduler (APScheduler, SQLAlchemy job store, database lease) until Ctrl-C."""
     from payments import scheduler
 
+    stop_on_ctrl_c()
     scheduler.start(runtime())
 
 

@@ -1,6 +1,7 @@
 """What every command needs: the runtime, a unit of work and the acting user."""
 
 import getpass
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -16,6 +17,16 @@ if TYPE_CHECKING:
 
 def runtime() -> "Runtime":
     return current_app.extensions["payments"]
+
+
+def stop_on_ctrl_c() -> None:
+    """Make Ctrl-C (SIGINT) stop this long-running command, however it was started.
+
+    A shell without job control starts a background job with SIGINT ignored (`payments up &`
+    in a script, say), children inherit that, and Python then installs no KeyboardInterrupt:
+    the command would ignore the very signal it tells its user to send.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def cli_actor() -> Actor:

@@ -24,7 +24,7 @@ from payments.adapters.base import AdapterServices
 from payments.adapters.nonce_store import nonce_stores
 from payments.adapters.vnpost.window import PickupWindowCloser
 from payments.app import create_app
-from payments.commands.common import runtime
+from payments.commands.common import runtime, stop_on_ctrl_c
 from payments.config import Settings
 from payments.demo.run import DEMO_USERS, DemoOptions, run_demo
 from payments.demo.simulators import BANK, POST, WALLET, DemoProviders, start_providers
@@ -49,6 +49,7 @@ DEV_SCHEDULE = (
 @with_appcontext
 def up_command(host: str, port: int, beneficiaries: int) -> None:
     """Run everything for development: simulators, demo data, scheduler, API and console."""
+    stop_on_ctrl_c()
     settings = runtime().settings
     if settings.is_production:
         raise click.UsageError(
