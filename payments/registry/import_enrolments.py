@@ -5,60 +5,58 @@ enrolments are never amended, and a row still naming the decision a move closed 
 
 from dataclasses import replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Row
 
 from payments.registry.bulk import bulk_insert
+from payments.registry.import_context import ImportContext
 from payments.registry.import_rows import ParsedRow
 from payments.registry.model import Enrolment, EnrolmentVersion
 from payments.registry.validation import Terms, coerce_parameters
 
-if TYPE_CHECKING:
-    from payments.registry.import_writer import ChunkWriter
-
 E, V = Enrolment.__table__, EnrolmentVersion.__table__
 
 
-def write_enrolments(writer: "ChunkWriter", rows: list[ParsedRow], ids: dict[str, int]) -> None:
+def write_enrolments(context: ImportContext, rows: list[ParsedRow], ids: dict[str, int]) -> None:
     """Enrol or amend for every row, `ids` giving each citizen ID's beneficiary id."""
-    current = _current_enrolments(writer, list(ids.values()))
+    current = _current_enrolments(context, list(ids.values()))
     fresh, amended = [], []
     for row in rows:
-        pid, terms = ids[row.person.citizen_id], _coerced(writer, row.terms)
+        pid, terms = ids[row.person.citizen_id], _coerced(context, row.terms)
         old = current.get((pid, terms.programme))
-        if _closed_by_this_move(old, pid, terms, writer.moved):
+        if _closed_by_this_move(old, pid, terms, context.moved):
             continue  # the row still names the old commune's decision: closed, as rule 6 says
         if old is None or (old.status == "terminated" and old.decision_number != terms.decision_number):
             fresh.append((pid, row, terms))
         elif _stored_terms(old) != terms:
-            _amend(writer, row, terms, old, amended)
-    _insert_enrolments(writer, fresh)
+            _amend(context, row, terms, old, amended)
+    _insert_enrolments(context, fresh)
     if amended:
-        bulk_insert(writer.session, V, [values for values, _ in amended])
-        writer.session.execute(update(Enrolment), [change for _, change in amended])
-        writer.report.enrolment_versions_added += len(amended)
+        bulk_insert(context.session, V, [values for values, _ in amended])
+        context.session.execute(update(Enrolment), [change for _, change in amended])
+        context.report.enrolment_versions_added += len(amended)
 
 
-def _amend(writer: "ChunkWriter", row: ParsedRow, terms: Terms, old: Row[Any], amended: list) -> None:  # type: ignore[type-arg]
-    effective = row.effective_date or writer.today
+def _amend(context: ImportContext, row: ParsedRow, terms: Terms, old: Row[Any], amended: list) -> None:  # type: ignore[type-arg]
+    effective = row.effective_date or context.today
     if old.status == "terminated":
-        return writer.problem(row, "decision_number", "the enrolment under this decision is terminated")
+        return context.problem(row, "decision_number", "the enrolment under this decision is terminated")
     if effective < old.effective_date:
-        return writer.problem(
+        return context.problem(
             row, "effective_date", f"a change cannot take effect before {old.effective_date}"
         )
     version = old.current_version + 1
     values = _version_values(
-        writer, old.id, version, terms, effective=effective, status=old.status, change="imported_update"
+        context, old.id, version, terms, effective=effective, status=old.status, change="imported_update"
     )
     amended.append((values, {"id": old.id, "current_version": version, "category_code": terms.category_code}))
-    writer.changed.add(row.line)
+    context.changed.add(row.line)
     return None
 
 
-def _insert_enrolments(writer: "ChunkWriter", fresh: list[tuple[int, ParsedRow, Terms]]) -> None:
+def _insert_enrolments(context: ImportContext, fresh: list[tuple[int, ParsedRow, Terms]]) -> None:
     if not fresh:
         return
     values = [
@@ -68,15 +66,15 @@ def _insert_enrolments(writer: "ChunkWriter", fresh: list[tuple[int, ParsedRow, 
             "category_code": terms.category_code,
             "status": "active",
             "current_version": 1,
-            "created_at": writer.now,
+            "created_at": context.now,
         }
         for pid, _, terms in fresh
     ]
-    bulk_insert(writer.session, E, values)
+    bulk_insert(context.session, E, values)
     # The newest enrolment per person and programme is the one just written.
     new_ids = {
         (pid, programme): new_id
-        for new_id, pid, programme in writer.session.execute(
+        for new_id, pid, programme in context.session.execute(
             select(E.c.id, E.c.beneficiary_id, E.c.programme_code)
             .where(E.c.beneficiary_id.in_(list({pid for pid, _, _ in fresh})))
             .order_by(E.c.id)
@@ -84,7 +82,7 @@ def _insert_enrolments(writer: "ChunkWriter", fresh: list[tuple[int, ParsedRow, 
     }
     versions = [
         _version_values(
-            writer,
+            context,
             new_ids[pid, terms.programme],
             1,
             terms,
@@ -94,12 +92,12 @@ def _insert_enrolments(writer: "ChunkWriter", fresh: list[tuple[int, ParsedRow, 
         )
         for pid, _, terms in fresh
     ]
-    bulk_insert(writer.session, V, versions)
-    writer.report.enrolments_created += len(fresh)
-    writer.changed.update(row.line for _, row, _ in fresh)
+    bulk_insert(context.session, V, versions)
+    context.report.enrolments_created += len(fresh)
+    context.changed.update(row.line for _, row, _ in fresh)
 
 
-def _current_enrolments(writer: "ChunkWriter", person_ids: list[int]) -> dict[tuple[int, str], Row[Any]]:
+def _current_enrolments(context: ImportContext, person_ids: list[int]) -> dict[tuple[int, str], Row[Any]]:
     query = (
         select(
             E.c.id,
@@ -119,11 +117,11 @@ def _current_enrolments(writer: "ChunkWriter", person_ids: list[int]) -> dict[tu
         .where(E.c.beneficiary_id.in_(person_ids))
         .order_by(E.c.id)
     )
-    return {(row.beneficiary_id, row.programme_code): row for row in writer.session.execute(query)}
+    return {(row.beneficiary_id, row.programme_code): row for row in context.session.execute(query)}
 
 
 def _version_values(
-    writer: "ChunkWriter",
+    context: ImportContext,
     enrolment_id: int,
     version: int,
     terms: Terms,
@@ -136,8 +134,8 @@ def _version_values(
         "enrolment_id": enrolment_id,
         "version": version,
         "effective_date": effective,
-        "recorded_at": writer.now,
-        "recorded_by": writer.by,
+        "recorded_at": context.now,
+        "recorded_by": context.by,
         "change": change,
         "category_code": terms.category_code,
         "parameters": terms.parameters,
@@ -150,8 +148,8 @@ def _version_values(
     }
 
 
-def _coerced(writer: "ChunkWriter", terms: Terms) -> Terms:
-    specs = writer.ref.categories[terms.category_code][1]
+def _coerced(context: ImportContext, terms: Terms) -> Terms:
+    specs = context.ref.categories[terms.category_code][1]
     return replace(terms, parameters=coerce_parameters(specs, terms.parameters))
 
 

@@ -2,29 +2,27 @@
 closes it the day the new one starts; an empty instrument keeps the current one. See
 import_writer.py."""
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import select, update
 
 from payments.registry.bulk import bulk_insert
+from payments.registry.import_context import ImportContext
 from payments.registry.import_rows import ParsedRow
 from payments.registry.instruments import instrument_values
 from payments.registry.model import PaymentInstrument
 
-if TYPE_CHECKING:
-    from payments.registry.import_writer import ChunkWriter
-
 P = PaymentInstrument.__table__
 
 
-def write_instruments(writer: "ChunkWriter", groups: dict[str, list[ParsedRow]], ids: dict[str, int]) -> None:
+def write_instruments(
+    context: ImportContext, groups: dict[str, list[ParsedRow]], ids: dict[str, int]
+) -> None:
     """Set the instrument of every person whose first row in the chunk names one."""
     wanted = {ids[cid]: rows[0] for cid, rows in groups.items() if cid in ids and rows[0].instrument}
     if not wanted:
         return
     open_rows = {
         r.beneficiary_id: r
-        for r in writer.session.execute(
+        for r in context.session.execute(
             select(
                 P.c.id,
                 P.c.beneficiary_id,
@@ -40,28 +38,28 @@ def write_instruments(writer: "ChunkWriter", groups: dict[str, list[ParsedRow]],
         inst, old = row.instrument, open_rows.get(pid)
         assert inst is not None
         index_value = inst.index_value()
-        bidx = writer.cipher.index("account", index_value) if index_value else None
+        bidx = context.cipher.index("account", index_value) if index_value else None
         if old is not None and (old.kind, old.account_bidx, old.holder_name) == (
             inst.kind,
             bidx,
             inst.holder_name,
         ):
             continue
-        effective = row.effective_date or writer.today
+        effective = row.effective_date or context.today
         if old is not None and effective < old.effective_from:
-            writer.problem(
+            context.problem(
                 row, "effective_date", f"the new instrument must start on or after {old.effective_from}"
             )
             continue
         if old is not None:
             closes.append({"id": old.id, "effective_to": effective})
         values = instrument_values(
-            writer.cipher, pid, inst, effective_from=effective, by=writer.by, now=writer.now
+            context.cipher, pid, inst, effective_from=effective, by=context.by, now=context.now
         )
         inserts.append(values)
-        writer.changed.add(row.line)
+        context.changed.add(row.line)
     if closes:
-        writer.session.execute(update(PaymentInstrument), closes)
+        context.session.execute(update(PaymentInstrument), closes)
     if inserts:
-        bulk_insert(writer.session, P, inserts)
-    writer.report.instruments_set += len(inserts)
+        bulk_insert(context.session, P, inserts)
+    context.report.instruments_set += len(inserts)

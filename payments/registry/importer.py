@@ -34,8 +34,9 @@ from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.registry import repository
 from payments.registry.crypto import PiiCipher
+from payments.registry.import_context import ImportContext
 from payments.registry.import_rows import CSV_HEADER, ParsedRow, RowProblem, parse_row
-from payments.registry.import_writer import ChunkWriter
+from payments.registry.import_writer import write_chunk
 from payments.registry.validation import Problem, Reference
 
 Opener = Callable[[], IO[str]]
@@ -89,7 +90,7 @@ def import_beneficiaries(
     reference = repository.load_reference(session)
     report = ImportReport(dry_run=dry_run)
     savepoint = session.begin_nested()
-    writer = ChunkWriter(session, cipher, reference, actor=actor, now=clock(), report=report)
+    context = ImportContext(session, cipher, reference, actor=actor, now=clock(), report=report)
     pending: list[ParsedRow] = []
     for parsed in _checked_rows(open_file, reference, report, clock, progress):
         if report.problems and not skip_invalid:
@@ -97,10 +98,10 @@ def import_beneficiaries(
             continue
         pending.append(parsed)
         if len(pending) >= chunk:
-            writer.write(pending)
+            write_chunk(context, pending)
             pending = []
     if pending and (skip_invalid or not report.problems):
-        writer.write(pending)
+        write_chunk(context, pending)
     report.problems.sort(key=lambda p: p.row)
     if report.problems and not skip_invalid:
         savepoint.rollback()
