@@ -13,7 +13,7 @@ ORM objects; each instrument snapshot is opened once, by the manifest check; the
 collector waits during each chunk.
 
 The dispatcher's parts, each in its module: the manifest check (`manifest_check.py`), the
-lease (`lease.py`), a chunk's claim and the recording of its answers (`chunk.py`), and what
+lease (`lease.py`), a chunk's claim and the recording of its answers (`claims.py`), and what
 the provider said (`answers.py`).
 """
 
@@ -39,7 +39,7 @@ from payments.context import Actor
 from payments.disbursements import repository
 from payments.disbursements.answers import Answer, ask
 from payments.disbursements.approval import get_batch
-from payments.disbursements.chunk import claim_chunk, record_answers
+from payments.disbursements.claims import claim_chunk, record_answers
 from payments.disbursements.lease import give_up_lease, take_lease
 from payments.disbursements.manifest_check import Approved, check_manifest
 from payments.disbursements.model import Batch

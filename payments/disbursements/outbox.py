@@ -5,7 +5,7 @@ a chunk of thousands at a time. Measured on SQLite, SQLAlchemy's handling of tho
 Row per payout read, a parameter dictionary and type processing per payout moved, expanding
 an IN list of a thousand ids) cost about as much as the statements themselves, so these go
 to the driver as the ledger's writer does (`payments.driver`), in the session's own
-connection and transaction. Queries only, no rules: `manifest_check.py` and `chunk.py` decide.
+connection and transaction. Queries only, no rules: `manifest_check.py` and `claims.py` decide.
 """
 
 from collections.abc import Sequence
