@@ -110,6 +110,9 @@ class ReconMatch(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+WRITE_OFF_KEY_PREFIX = "writeoff:exception:"  # + exception id: the ledger key of its write-off
+
+
 class ReconException(Base):
     __tablename__ = "recon_exceptions"
     __table_args__ = (Index("ix_recon_exceptions_state_kind", "state", "kind"),)

@@ -16,10 +16,9 @@ from payments.disbursements.states import IN_FLIGHT_STATES
 from payments.ledger import accounts
 from payments.ledger.model import Account, Entry, Posting
 from payments.reconcile.lines import CREDIT, DEBIT
-from payments.reconcile.model import ReconException, ReconImport, ReconLine, ReconMatch
+from payments.reconcile.model import WRITE_OFF_KEY_PREFIX, ReconException, ReconImport, ReconLine, ReconMatch
 
 EXPLAINING = ("settled", "confirmed", "returned")  # match outcomes whose payout entry stands for the line
-WRITE_OFF_KEY_PREFIX = "writeoff:exception:"
 
 
 def settlement_account_id(session: Session, adapter: str) -> int | None:

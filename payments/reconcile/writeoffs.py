@@ -40,10 +40,10 @@ from payments.errors import NotFound, RuleViolation
 from payments.ledger import accounts
 from payments.ledger.draft import EntryDraft, EntryKind
 from payments.ledger.services import post_entry
-from payments.reconcile import payout_queries, repository, tieout_queries
+from payments.reconcile import payout_queries, repository
 from payments.reconcile.decisions import LIVE
 from payments.reconcile.lines import DEBIT, Line
-from payments.reconcile.model import ReconException, ReconMatch
+from payments.reconcile.model import WRITE_OFF_KEY_PREFIX, ReconException, ReconMatch
 
 WRITE_OFF_ACCOUNT = accounts.expense("writeoff")
 WRITTEN_OFF = ("UNMATCHED_CONFIRMATION", "DUPLICATE_CONFIRMATION")  # the whole line
@@ -81,7 +81,7 @@ class WriteOff:
 
     @property
     def key(self) -> str:
-        return f"{tieout_queries.WRITE_OFF_KEY_PREFIX}{self.exception_id}"
+        return f"{WRITE_OFF_KEY_PREFIX}{self.exception_id}"
 
     def summary(self) -> dict[str, Any]:
         """For the exception's history and the audit log: what is (to be) written off."""
