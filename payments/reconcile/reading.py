@@ -88,7 +88,7 @@ def file_items(
     assert helper.stdin is not None
     assert helper.stdout is not None
     try:
-        with helper.stdin:
+        with helper.stdin, suppress(BrokenPipeError):  # a helper already gone is reported on reading
             pickle.dump(request, helper.stdin)
         yield Items(_received(helper.stdout.fileno(), helper), helper)
     finally:

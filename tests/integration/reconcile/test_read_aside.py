@@ -4,6 +4,8 @@ errors (element path and line), nothing written on a bad file, and no helper lef
 import os
 import pickle
 import signal
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -150,6 +152,22 @@ def test_a_reader_that_hangs_is_given_up_on_and_ended(tmp_path, read_aside, monk
         with pytest.raises(reading.ReaderFailed, match="sent nothing for 1 s"):
             list(items)
     assert items.helper.returncode == -signal.SIGKILL
+
+
+def test_a_reader_gone_before_it_is_asked_is_reported_with_its_exit_code(
+    tmp_path, read_aside, monkeypatch, today
+):
+    def gone_helper():
+        command = [sys.executable, "-c", "import sys; sys.exit(3)"]
+        helper = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+        helper.wait()  # exited before the request is written to it: a broken pipe
+        return helper
+
+    monkeypatch.setattr(reading, "_start_helper", gone_helper)
+    path = _statement(tmp_path, today, 3)
+    failed = pytest.raises(reading.ReaderFailed, match=r"stopped unexpectedly \(exit 3\)")
+    with file_items("camt.053", path, "bank") as items, failed:
+        next(items)
 
 
 def test_the_reader_runs_this_package_whatever_lies_in_the_working_directory(
