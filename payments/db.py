@@ -54,18 +54,42 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
+    """An engine with our connection settings. `read_only` engines refuse every write, and on
+    SQLite their transactions read a snapshot without taking the write lock, so a helper
+    process reading alongside a writer never waits for it (nor it for them)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
         event.listen(engine, "connect", _configure_postgres_connection)
+        if read_only:
+            event.listen(engine, "connect", _postgres_read_only)
         return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
     event.listen(engine, "connect", _configure_sqlite_connection)
-    event.listen(engine, "begin", _begin_immediate)
+    if read_only:
+        event.listen(engine, "connect", _sqlite_read_only)
+        event.listen(engine, "begin", _begin_deferred)
+    else:
+        event.listen(engine, "begin", _begin_immediate)
     return engine
+
+
+def shareable_url(bind: Any) -> str | None:
+    """The URL another process opens this very database with (password included: hand it over
+    a pipe, never a command line), or None when no other process would see the same data: an
+    in-memory SQLite database, or a bind that is not an engine (a session bound to one
+    connection may hold work no other connection sees yet)."""
+    if not isinstance(bind, Engine):
+        return None
+    url = bind.url
+    if url.get_backend_name() == "sqlite" and (
+        not url.database or url.database == ":memory:" or url.query.get("mode") == "memory"
+    ):
+        return None
+    return url.render_as_string(hide_password=False)
 
 
 def _configure_postgres_connection(dbapi_connection: Any, _record: Any) -> None:
@@ -95,6 +119,22 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_deferred(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA query_only=ON")
+
+
+def _postgres_read_only(dbapi_connection: Any, _record: Any) -> None:
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET default_transaction_read_only = on")
+    dbapi_connection.autocommit = autocommit
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

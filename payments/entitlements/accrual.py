@@ -5,10 +5,12 @@ previous run (a late rate decree, a decision or a death recorded late), the calc
 what is owed and the ledger is brought to it: accruals the first time, then arrears or
 recoveries of the difference. People are processed in chunks, each chunk committed on its own,
 so a run killed in the middle and started again posts every entry exactly once (the ledger's
-idempotency keys skip what a chunk already committed).
+idempotency keys skip what a chunk already committed). What is owed comes from
+payments.entitlements.owing, a page at a time; a large run works it out in a helper process
+while this one posts.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,16 +20,15 @@ from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.entitlements import accrued as ledger_view
-from payments.entitlements.calculator import calculate_month, funeral_grant
-from payments.entitlements.from_registry import calculator_facts
+from payments.entitlements.owing import PageOwed, owed_by_page
 from payments.entitlements.period import Period
+from payments.entitlements.plan import Plan, plan_run
 from payments.entitlements.postings import Owed, Shortfall, increase_draft, offset_draft, recovery_draft
 from payments.entitlements.rateset import RateSet
-from payments.errors import PaymentsError
 from payments.ledger import accounts
-from payments.ledger.draft import EntryDraft
+from payments.ledger.draft import EntryDraft, MemoPart
 from payments.ledger.services import balances, post_entries
-from payments.registry.facts import EnrolmentFacts, facts_on, iter_people
+from payments.registry.facts import iter_people
 
 DEFAULT_CHUNK = 500
 
@@ -64,36 +65,6 @@ class AccrualSummary:
         return plain | {k: {n: t.__dict__ for n, t in getattr(self, k).items()} for k in tallies}
 
 
-@dataclass(frozen=True)
-class Plan:
-    """Which months to bring up to date, for whom."""
-
-    period: Period
-    everyone: tuple[Period, ...]  # months recomputed for every person (includes `period`), in order
-    people_from: dict[int, Period]  # one person: every accrued month from this one
-
-    def months_for(self, beneficiary_id: int, accrued: list[Period]) -> list[Period]:
-        start = self.people_from.get(beneficiary_id)
-        if start is None:
-            return list(self.everyone)  # most people: asked once each per run
-        extra = [p for p in accrued if p >= start]
-        return sorted(set(self.everyone) | set(extra))
-
-
-def plan_run(session: Session, period: Period, recompute: tuple[Period, Period] | None) -> Plan:
-    """The months to recompute: those asked for, or those touched by changes since the last run."""
-    accrued = ledger_view.accrued_periods(session, before=period)
-    if recompute is not None:
-        first, last = recompute
-        months = {p for p in accrued if first <= p <= last} | {period}
-        return Plan(period, tuple(sorted(months)), {})
-    since = ledger_view.previous_run_started(session)
-    if since is None:
-        return Plan(period, (period,), {})
-    changes = ledger_view.changes_since(session, since, accrued)
-    return Plan(period, tuple(sorted(changes.rate_periods | {period})), changes.people_from)
-
-
 def accrue(
     session_factory: sessionmaker[Session],
     period: Period,
@@ -116,47 +87,43 @@ def accrue(
     with session_factory() as session:
         plan = plan_run(session, period, recompute)
         accrued_months = ledger_view.accrued_periods(session, before=period)
-        pages = list(_pages(session, chunk))
+        pages = list(iter_people(session, chunk=chunk))
     summary.recomputed = [str(p) for p in plan.everyone if p != period]
-    for page in pages:
-        with session_factory() as session, session.begin():
-            _Chunk(session, plan, accrued_months, rates, summary, actor, clock).run(page)
-        if progress is not None:
-            progress(len(page))
+    with owed_by_page(session_factory, pages, plan, accrued_months, rates) as owed_pages:
+        for page, owed in zip(pages, owed_pages, strict=True):
+            with session_factory() as session, session.begin():
+                _Chunk(session, plan, summary, actor, clock, owed).run(page)
+            if progress is not None:
+                progress(len(page))
     with session_factory() as session, session.begin():
         after = summary.as_dict() | {"started_at": started_at.isoformat()}
         record_event(session, actor, ledger_view.RUN_ACTION, "period", str(period), after=after, clock=clock)
     return summary
 
 
-def _pages(session: Session, chunk: int) -> Iterable[dict[int, list[int]]]:
-    return iter_people(session, chunk=chunk)
-
-
 @dataclass
 class _Chunk:
-    """One chunk of people, in one transaction."""
+    """One chunk of people, in one transaction: what was accrued for them, and the difference."""
 
     session: Session
     plan: Plan
-    accrued_months: list[Period]
-    rates: RateSet
     summary: AccrualSummary
     actor: Actor
     clock: Clock
-    facts_by_enrolment: dict[int, EnrolmentFacts] = field(default_factory=dict)
+    page_owed: PageOwed
 
     def run(self, page: dict[int, list[int]]) -> None:
         enrolment_ids = [e for ids in page.values() for e in ids]
-        months_by_person = {b: self.plan.months_for(b, self.accrued_months) for b in page}
+        months_by_person = self.page_owed.months_by_person
         all_months = sorted({m for months in months_by_person.values() for m in months})
         already = ledger_view.accrued_for(self.session, enrolment_ids, all_months)
-        owed = self._owed(enrolment_ids, months_by_person, all_months)
-        owed += _vanished(self.session, owed, already, page, months_by_person)
+        owed = self.page_owed.owed
+        owed = owed + _vanished(self.session, owed, already, page, months_by_person)
+        self.summary.problems += self.page_owed.problems
         drafts: list[EntryDraft] = []
         shortfalls: list[Shortfall] = []
         for item in owed:
-            held = already.get((item.enrolment_id, str(item.period), item.component), ledger_view.Accrued())
+            held = already.get(_key(item), ledger_view.Accrued())
             result = increase_draft(item, held, past_month=item.period < self.plan.period)
             if isinstance(result, Shortfall):
                 shortfalls.append(result)
@@ -166,48 +133,6 @@ class _Chunk:
         self._post_recoveries(shortfalls, already)
         self._offset_receivables(list(page))
         self.summary.people += len(page)
-
-    def _owed(
-        self, enrolment_ids: list[int], months_by_person: dict[int, list[Period]], all_months: list[Period]
-    ) -> list[Owed]:
-        owed: list[Owed] = []
-        for month in all_months:
-            by_person: dict[int, list[EnrolmentFacts]] = {}
-            for facts in facts_on(self.session, enrolment_ids, month.last_day):
-                if month in months_by_person[facts.beneficiary_id]:
-                    by_person.setdefault(facts.beneficiary_id, []).append(facts)
-                    self.facts_by_enrolment[facts.enrolment_id] = facts
-            for person_facts in by_person.values():
-                owed += self._owed_for_person(person_facts, month)
-        return owed
-
-    def _owed_for_person(self, facts: list[EnrolmentFacts], month: Period) -> list[Owed]:
-        try:
-            pairs = [calculator_facts(f) for f in facts]
-            person, enrolments = pairs[0][0], [e for _p, e in pairs]
-            components = calculate_month(person, enrolments, month, self.rates)
-            grant = funeral_grant(person, enrolments, self.rates)
-            if grant is not None and grant.period == month:
-                components.append(grant)
-        except PaymentsError as error:
-            self.summary.problems += [
-                {"enrolment_id": f.enrolment_id, "period": str(month), "problem": error.detail} for f in facts
-            ]
-            return []
-        programme = {f.enrolment_id: f.programme for f in facts}
-        beneficiary = facts[0].beneficiary_id
-        return [
-            Owed(
-                c.enrolment_id,
-                beneficiary,
-                programme[c.enrolment_id],
-                month,
-                c.code,
-                c.amount_vnd,
-                c.explanation,
-            )
-            for c in components
-        ]
 
     def _post_increases(self, drafts: list[EntryDraft]) -> None:
         self._post(drafts)
@@ -228,8 +153,7 @@ class _Chunk:
         drafts = []
         for shortfall in shortfalls:
             code = accounts.payable(shortfall.owed.beneficiary_id)
-            key = (shortfall.owed.enrolment_id, str(shortfall.owed.period), shortfall.owed.component)
-            draft = recovery_draft(shortfall, -owed_now[code], already[key].amount_vnd)
+            draft = recovery_draft(shortfall, -owed_now[code], already[_key(shortfall.owed)].amount_vnd)
             owed_now[code] += dict(draft.postings).get(code, 0)
             drafts.append(draft)
             self.summary.recovered_vnd += shortfall.amount_vnd
@@ -258,12 +182,17 @@ class _Chunk:
             self.summary.already_posted += result.skipped
 
     def _tally(self, enrolment_id: int, amount: int) -> None:
-        facts = self.facts_by_enrolment.get(enrolment_id)
-        if facts is None:
+        tallied_as = self.page_owed.tallied_as.get(enrolment_id)
+        if tallied_as is None:
             return
-        _count(self.summary.by_programme, facts.programme, amount)
-        _count(self.summary.by_category, facts.category_code, amount)
-        _count(self.summary.by_commune, facts.current_commune_code, amount)
+        programme, category, commune = tallied_as
+        _count(self.summary.by_programme, programme, amount)
+        _count(self.summary.by_category, category, amount)
+        _count(self.summary.by_commune, commune, amount)
+
+
+def _key(owed: Owed) -> tuple[int, str, str]:
+    return (owed.enrolment_id, str(owed.period), owed.component)
 
 
 def _count(tallies: dict[str, Tally], key: str, amount_vnd: int) -> None:
@@ -294,5 +223,7 @@ def _vanished(
     if not gone:
         return []
     programme_of = ledger_view.programmes_of(session, [g[0] for g in gone])
-    why = {"rule": "DOMAIN rule 2: nothing is owed for this month any more (death or loss of eligibility)"}
+    why = MemoPart(
+        {"rule": "DOMAIN rule 2: nothing is owed for this month any more (death or loss of eligibility)"}
+    )
     return [Owed(e, person_of[e], programme_of[e], month, component, 0, why) for e, month, component in gone]

@@ -5,7 +5,6 @@ when what is owed changed (a late rate decree, a late death, a corrected decisio
 adjustment of the difference, once: `arrears` when more is owed, `recovery` when less.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 from payments.entitlements.accrued import Accrued
 from payments.entitlements.period import Period
 from payments.ledger import accounts
-from payments.ledger.draft import EntryDraft, EntryKind
+from payments.ledger.draft import EntryDraft, EntryKind, MemoPart
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,7 @@ class Owed:
     period: Period
     component: str
     amount_vnd: int
-    explanation: Mapping[str, Any]  # the calculator's component's, shared: read-only
+    explanation: MemoPart  # the calculator's, rendered where it was worked out
 
 
 @dataclass(frozen=True)

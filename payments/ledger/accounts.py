@@ -25,6 +25,8 @@ class AccountType(StrEnum):
 
 def account_code(account_type: AccountType | str, owner: str | int) -> str:
     """Build a code, checking the type and the owner reference. Raises InvalidInput."""
+    if type(account_type) is AccountType and type(owner) is int and 0 <= owner < 10**99:
+        return f"{account_type.value}:{owner}"  # a known type and digits: valid as built
     code = f"{account_type}:{owner}"  # a StrEnum formats as its value
     parse_account_code(code)
     return code

@@ -4,10 +4,12 @@ Pure: no session. A draft that exists is balanced (two or more non-zero postings
 VND summing to zero), names valid accounts, and has a content hash for idempotency.
 """
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from payments.chain import canonical_json
@@ -38,6 +40,47 @@ class EntryKind(StrEnum):
 Posting = tuple[str, int]
 
 
+class MemoPart:
+    """A memo value checked and rendered as canonical JSON ahead of time.
+
+    Drafting checks a memo (no floats) and renders it, value by value; an accrual's
+    explanation holds some forty values. The accrual works explanations out in a helper process
+    (payments.entitlements.owing), which renders each there, so the posting process only
+    splices the text in. Allowed as a value of a memo's top level only; the stored memo is
+    exactly the canonical JSON of the memo with `value` in its place.
+    """
+
+    __slots__ = ("json",)
+
+    def __init__(self, value: Any) -> None:
+        if not _json_safe(value):
+            raise InvalidInput("a memo value must be JSON without floats")
+        self.json = canonical_json(value)
+
+    @property
+    def value(self) -> Any:
+        return json.loads(self.json)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MemoPart) and other.json == self.json
+
+    def __hash__(self) -> int:
+        return hash(self.json)
+
+    def __repr__(self) -> str:
+        return f"MemoPart({self.json})"
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # Sent from the helper process that rendered it: taken as rendered, not checked again.
+        return _rendered, (self.json,)
+
+
+def _rendered(text: str) -> MemoPart:
+    part = MemoPart.__new__(MemoPart)
+    part.json = text
+    return part
+
+
 @dataclass(frozen=True)
 class EntryDraft:
     """An entry to post. Amounts are signed integer VND: debit positive, credit negative.
@@ -65,7 +108,7 @@ class EntryDraft:
         object.__setattr__(self, "postings", _postings(self.postings, self.idempotency_key))
         _check_date(self.effective_date, self.idempotency_key)
         _check_links(self)
-        if self.memo is not None and not (isinstance(self.memo, dict) and _json_safe(self.memo)):
+        if self.memo is not None and not _memo_safe(self.memo):
             raise InvalidInput(f"entry {self.idempotency_key!r}: memo must be a JSON object without floats")
 
     @property
@@ -84,7 +127,7 @@ class EntryDraft:
             return None
         cached = self.__dict__.get("_memo_json")
         if cached is None:
-            cached = canonical_json(self.memo)
+            cached = _memo_text(self.memo)
             object.__setattr__(self, "_memo_json", cached)
         return cached
 
@@ -186,6 +229,28 @@ def _check_links(draft: EntryDraft) -> None:
         raise InvalidInput(f"entry {key!r}: a reversal, and only a reversal, names the entry it reverses")
     if reverses is not None and (type(reverses) is not int or reverses < 1):
         raise InvalidInput(f"entry {key!r}: reverses_seq must be a positive sequence number")
+
+
+def _memo_safe(memo: Any) -> bool:
+    """A JSON object (string keys) without floats, whose top-level values may be MemoParts."""
+    if not isinstance(memo, dict) or not all(type(key) is str for key in memo):
+        return False
+    return _json_safe([value for value in memo.values() if type(value) is not MemoPart])
+
+
+def _memo_text(memo: dict[str, Any]) -> str:
+    """`canonical_json` of the memo, with each MemoPart's rendering spliced in as it stands."""
+    if not any(type(value) is MemoPart for value in memo.values()):
+        return canonical_json(memo)
+    rendered = (
+        f"{encode_basestring(key)}:{value.json if type(value) is MemoPart else canonical_json(value)}"
+        for key, value in sorted(memo.items(), key=_by_key)
+    )
+    return "{" + ",".join(rendered) + "}"
+
+
+def _by_key(item: tuple[str, Any]) -> str:
+    return item[0]
 
 
 def _json_safe(value: Any) -> bool:

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from payments import aside
 from payments.adapters.iso20022.xmlsafe import MalformedMessage, WrongMessage
 from payments.errors import Conflict
 from payments.reconcile import reading
@@ -58,9 +59,9 @@ def test_a_file_read_aside_gives_the_same_items_in_the_same_order(tmp_path, read
     path.write_bytes(data)
     with file_items(kind, path, "bank") as items:
         assert items.helper is not None, "the file should be read in a helper process"
-        aside = list(items)
-    assert aside == list(read_lines(kind, data, "bank"))
-    assert len(aside) >= 2
+        read = list(items)
+    assert read == list(read_lines(kind, data, "bank"))
+    assert len(read) >= 2
 
 
 TRUNCATED_CAMT = b"<Document xmlns='urn:iso:std:iso:20022:tech:xsd:camt.053.001.08'><BkToCstmrStmt>"
@@ -85,10 +86,10 @@ def test_an_error_met_aside_arrives_whole(tmp_path, read_aside, kind, data, erro
     path.write_bytes(data)
     with pytest.raises(error) as in_process:
         list(read_lines(kind, data, "bank"))
-    with file_items(kind, path, "bank") as items, pytest.raises(error) as aside:
+    with file_items(kind, path, "bank") as items, pytest.raises(error) as met:
         list(items)
-    assert where in aside.value.detail
-    assert (aside.value.detail, aside.value.extra) == (in_process.value.detail, in_process.value.extra)
+    assert where in met.value.detail
+    assert (met.value.detail, met.value.extra) == (in_process.value.detail, in_process.value.extra)
     assert items.helper.returncode == 0  # it reported the error and finished
 
 
@@ -140,16 +141,16 @@ def test_a_reader_killed_mid_message_is_reported_not_taken_for_the_end_of_the_fi
         next(items)
         time.sleep(0.5)  # the helper is blocked half-way through writing its second batch
         items.helper.kill()
-        with pytest.raises(reading.ReaderFailed, match="stopped"):
+        with pytest.raises(aside.HelperFailed, match="stopped"):
             list(items)
 
 
 def test_a_reader_that_hangs_is_given_up_on_and_ended(tmp_path, read_aside, monkeypatch, today):
-    monkeypatch.setattr(reading, "STALL_SECONDS", 1.0)
+    monkeypatch.setattr(aside, "STALL_SECONDS", 1.0)
     with file_items("camt.053", _statement(tmp_path, today, 5_000), "bank") as items:
         next(items)
         os.kill(items.helper.pid, signal.SIGSTOP)
-        with pytest.raises(reading.ReaderFailed, match="sent nothing for 1 s"):
+        with pytest.raises(aside.HelperFailed, match="sent nothing for 1 s"):
             list(items)
     assert items.helper.returncode == -signal.SIGKILL
 
@@ -163,9 +164,9 @@ def test_a_reader_gone_before_it_is_asked_is_reported_with_its_exit_code(
         helper.wait()  # exited before the request is written to it: a broken pipe
         return helper
 
-    monkeypatch.setattr(reading, "_start_helper", gone_helper)
+    monkeypatch.setattr(aside, "start_helper", gone_helper)
     path = _statement(tmp_path, today, 3)
-    failed = pytest.raises(reading.ReaderFailed, match=r"stopped unexpectedly \(exit 3\)")
+    failed = pytest.raises(aside.HelperFailed, match=r"stopped unexpectedly \(exit 3\)")
     with file_items("camt.053", path, "bank") as items, failed:
         next(items)
 
@@ -178,6 +179,7 @@ def test_the_reader_runs_this_package_whatever_lies_in_the_working_directory(
     for folder in (decoy, decoy.parent):
         (folder / "__init__.py").write_text("")
     (decoy / "reading.py").write_text("raise SystemExit(0)  # an old copy that reads nothing\n")
+    (decoy.parent / "aside.py").write_text("raise SystemExit(0)  # an old copy that runs nothing\n")
     monkeypatch.chdir(decoy.parent.parent)
     with file_items("camt.053", _statement(tmp_path, today, 3), "bank") as items:
         assert len([item for item in items if isinstance(item, Line)]) == 3
