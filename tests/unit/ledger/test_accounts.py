@@ -31,3 +31,10 @@ def test_malformed_codes_are_refused_with_the_code_named(code):
 def test_an_owner_longer_than_the_column_is_refused():
     with pytest.raises(InvalidInput):
         accounts.payable("x" * 101)
+
+
+def test_a_code_built_for_a_numbered_owner_is_one_that_parses_and_a_negative_one_is_refused():
+    assert accounts.payable(42) == "payable:42"
+    assert parse_account_code(accounts.receivable(7)) == (AccountType.RECEIVABLE, "7")
+    with pytest.raises(InvalidInput, match="owner"):
+        accounts.payable(-1)

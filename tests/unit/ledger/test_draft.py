@@ -1,9 +1,10 @@
+import pickle
 from datetime import UTC, date, datetime
 
 import pytest
 
 from payments.errors import InvalidInput
-from payments.ledger.draft import EntryDraft, EntryKind
+from payments.ledger.draft import EntryDraft, EntryKind, MemoPart
 
 ACCRUAL = (("expense:BTXH", 750_000), ("payable:7", -750_000))
 
@@ -107,3 +108,46 @@ def test_the_key_is_not_content_so_a_retry_under_the_same_key_compares_equal():
 
 def test_the_memo_is_stored_as_canonical_json():
     assert draft(memo={"b": 1, "a": "Đào"}).memo_json == '{"a":"Đào","b":1}'
+
+
+EXPLANATION = {
+    "rule": "BTXH: standard level × coefficient",
+    "rates": [{"code": "btxh.standard_level", "value": 500_000}],
+}
+
+
+@pytest.mark.parametrize(
+    "memo",
+    [
+        {"component": "btxh.monthly", "owed_vnd": 750_000, "explanation": EXPLANATION},
+        {"z": EXPLANATION, "a": "ấm", "m": None, "b": True, "n": [1, "x"], "o": {"k": 2}},
+        {"explanation": EXPLANATION},
+    ],
+)
+def test_a_memo_part_is_stored_exactly_as_its_value_would_be(memo):
+    plain = draft(memo=memo)
+    rendered = {key: MemoPart(value) if value is EXPLANATION else value for key, value in memo.items()}
+    with_part = draft(memo=rendered)
+    assert with_part.memo_json == plain.memo_json
+    assert with_part.content_hash == plain.content_hash
+    assert MemoPart(EXPLANATION).value == EXPLANATION
+
+
+@pytest.mark.parametrize(
+    "make_memo",
+    [
+        lambda: {"explanation": MemoPart({"rule": "x", "coefficient": 1.5})},  # a float inside the part
+        lambda: {"nested": {"explanation": MemoPart("part")}},  # a part below the top level
+        lambda: {1: MemoPart("part")},  # a key that is not a string
+    ],
+)
+def test_a_memo_part_never_lets_a_float_or_a_misplaced_part_through(make_memo):
+    with pytest.raises(InvalidInput, match="JSON"):
+        draft(memo=make_memo())
+
+
+def test_a_memo_part_travels_between_processes_as_rendered():
+    part = MemoPart(EXPLANATION)
+    copy = pickle.loads(pickle.dumps(part))
+    assert copy == part
+    assert copy.json == part.json
