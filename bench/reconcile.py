@@ -218,12 +218,12 @@ def _children_cpu() -> float:
 # --- where the import's time goes (--phases) -----------------------------------------------
 
 # (phase, module, attribute): the functions timed, each exclusive of the phases inside it.
-# A file this large is read in a helper process (payments.reconcile.reading) while this one
+# A file this large is read in a helper process (payments.aside) while this one
 # stages what it has read: the time this process waits for it is its own phase.
 PHASES = (
     ("reading here (a small file)", "payments.reconcile.iso_readers", "iter_camt"),
     ("reading here (a small file)", "payments.reconcile.iso_readers", "_entry_lines"),
-    ("waiting for the reader", "payments.reconcile.reading", "_received"),
+    ("waiting for the reader", "payments.aside", "_received"),
     ("stage lines", "payments.reconcile.bulk", "insert_lines"),
     ("read lines back", "payments.reconcile.repository", "lines_after"),
     ("payout reads", "payments.reconcile.processing", "_index"),

@@ -14,7 +14,7 @@ class PaymentsError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Subclasses' constructors take other arguments than `args`: rebuild from the state, so
-        # that an error raised in a helper process arrives whole (payments.reconcile.reading).
+        # that an error raised in a helper process arrives whole (payments.aside).
         return (_rebuilt, (type(self), self.args, self.__dict__))
 
 
