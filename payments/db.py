@@ -98,11 +98,16 @@ def _configure_postgres_connection(dbapi_connection: Any, _record: Any) -> None:
     # run starts on nearly empty ledger tables, so a per-chunk lookup kept a plan that scanned
     # every row written so far: an accrual of 100,000 people spent most of its time there (a
     # chunk took 0.5 s by the end instead of 30 ms). Planning for each call's own values costs
-    # well under a millisecond. Set in autocommit, so no rollback can undo it.
+    # well under a millisecond.
+    _set_for_the_session(dbapi_connection, "SET plan_cache_mode = force_custom_plan")
+
+
+def _set_for_the_session(dbapi_connection: Any, statement: str) -> None:
+    """Run a PostgreSQL SET in autocommit, so that no rollback can undo it."""
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True
     with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET plan_cache_mode = force_custom_plan")
+        cursor.execute(statement)
     dbapi_connection.autocommit = autocommit
 
 
@@ -130,11 +135,7 @@ def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _postgres_read_only(dbapi_connection: Any, _record: Any) -> None:
-    autocommit = dbapi_connection.autocommit
-    dbapi_connection.autocommit = True
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET default_transaction_read_only = on")
-    dbapi_connection.autocommit = autocommit
+    _set_for_the_session(dbapi_connection, "SET default_transaction_read_only = on")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
