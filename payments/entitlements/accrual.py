@@ -87,12 +87,13 @@ def accrue(
     with session_factory() as session:
         plan = plan_run(session, period, recompute)
         accrued_months = ledger_view.accrued_periods(session, before=period)
+        owing = ledger_view.people_owing(session)
         pages = list(iter_people(session, chunk=chunk))
     summary.recomputed = [str(p) for p in plan.everyone if p != period]
     with owed_by_page(session_factory, pages, plan, accrued_months, rates) as owed_pages:
         for page, owed in zip(pages, owed_pages, strict=True):
             with session_factory() as session, session.begin():
-                _Chunk(session, plan, summary, actor, clock, owed).run(page)
+                _Chunk(session, plan, summary, actor, clock, owed, owing).run(page)
             if progress is not None:
                 progress(len(page))
     with session_factory() as session, session.begin():
@@ -111,6 +112,7 @@ class _Chunk:
     actor: Actor
     clock: Clock
     page_owed: PageOwed
+    owing: set[int]  # who owed us money when the run started; this run's recoveries add to it
 
     def run(self, page: dict[int, list[int]]) -> None:
         enrolment_ids = [e for ids in page.values() for e in ids]
@@ -131,7 +133,7 @@ class _Chunk:
                 drafts.append(result)
         self._post_increases(drafts)
         self._post_recoveries(shortfalls, already)
-        self._offset_receivables(list(page))
+        self._offset_receivables([b for b in page if b in self.owing])
         self.summary.people += len(page)
 
     def _post_increases(self, drafts: list[EntryDraft]) -> None:
@@ -156,6 +158,7 @@ class _Chunk:
             draft = recovery_draft(shortfall, -owed_now[code], already[_key(shortfall.owed)].amount_vnd)
             owed_now[code] += dict(draft.postings).get(code, 0)
             drafts.append(draft)
+            self.owing.add(shortfall.owed.beneficiary_id)  # it may have left them owing us
             self.summary.recovered_vnd += shortfall.amount_vnd
             self._tally(shortfall.owed.enrolment_id, -shortfall.amount_vnd)
         self._post(drafts)

@@ -121,6 +121,17 @@ def programmes_of(session: Session, enrolment_ids: list[int]) -> dict[int, str]:
     return {enrolment_id: programme for enrolment_id, programme in rows}  # noqa: C416 - rows are Row objects
 
 
+def people_owing(session: Session) -> set[int]:
+    """Beneficiaries who owe us money now (a positive receivable): few (deaths recorded after
+    a payout), so a run asks once, not once a chunk."""
+    query = (
+        select(Account.owner_ref)
+        .join(Balance, Balance.account_id == Account.id)
+        .where(Account.type == accounts.AccountType.RECEIVABLE.value, Balance.balance_vnd > 0)
+    )
+    return {int(owner) for owner in session.scalars(query)}
+
+
 def receivables_owed(session: Session, beneficiary_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
     """{beneficiary id: (receivable balance, seq of the last entry that moved it)} for those of
     `beneficiary_ids` who owe us money (a positive receivable); most people owe nothing and are

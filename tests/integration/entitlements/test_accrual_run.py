@@ -121,3 +121,23 @@ def test_the_ledger_verifies_after_runs(session, register, run):
     register("BTXH_ELDERLY_POOR_60_80", date(2024, 7, 1))
     run("2024-08")
     assert verify_ledger(session, []).ok
+
+
+def test_what_a_person_owes_from_before_is_offset_against_the_next_month_owed(session, register, run):
+    person, _ = register("BTXH_ELDERLY_POOR_60_80", date(2024, 7, 1))
+    someone_else, _ = register("BTXH_ELDERLY_POOR_60_80", date(2024, 7, 1))
+    run("2024-08")
+    overpaid = EntryDraft(  # owed back from an earlier overpayment, recorded before this run
+        idempotency_key="recovery:test:overpaid",
+        kind="recovery",
+        effective_date=date(2024, 8, 31),
+        postings=((accounts.receivable(person), 300_000), (accounts.expense("BTXH"), -300_000)),
+    )
+    post_entry(session, overpaid, actor=OFFICER)
+    session.commit()
+    september = run("2024-09")
+    assert september.offset_vnd == 300_000
+    assert balance(session, accounts.receivable(person)) == 0
+    assert owed_to(session, person) == 750_000 * 2 - 300_000
+    assert owed_to(session, someone_else) == 750_000 * 2
+    assert run("2024-09").posted == 0
