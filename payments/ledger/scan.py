@@ -10,10 +10,11 @@ from typing import Any, NamedTuple
 from payments.driver import Driver
 
 SCAN_CHUNK = 5_000
+LAST_SEQ = 2**63 - 1  # no sequence number is higher (BIGINT)
 _ENTRIES = (
     "SELECT seq, prev_hash, hash, kind, effective_date, recorded_at, actor, idempotency_key, content_hash,"
     " reverses_seq, payout_ref, enrolment_ref, period, CAST(memo AS TEXT)"
-    " FROM ledger_entries WHERE seq > {m} ORDER BY seq LIMIT {m}"
+    " FROM ledger_entries WHERE seq > {m} AND seq <= {m} ORDER BY seq LIMIT {m}"
 )
 _POSTINGS = (
     "SELECT p.entry_seq, a.code, p.amount_vnd FROM ledger_postings p"
@@ -43,11 +44,13 @@ EntryWithPostings = tuple[StoredEntry, list[tuple[str, int]]]
 Chunk = list[EntryWithPostings]
 
 
-def entry_chunks(driver: Driver, size: int = SCAN_CHUNK) -> Iterator[Chunk]:
-    """Entries in sequence order, `size` at a time, each with its (account code, amount) postings."""
+def entry_chunks(
+    driver: Driver, *, after: int = 0, through: int = LAST_SEQ, size: int = SCAN_CHUNK
+) -> Iterator[Chunk]:
+    """Entries after `after` through `through`, in sequence order, `size` at a time, each with
+    its (account code, amount) postings."""
     entries, postings = _ENTRIES.format(m=driver.marker), _POSTINGS.format(m=driver.marker)
-    after = 0
-    while rows := driver.fetch(entries, (after, size)):
+    while rows := driver.fetch(entries, (after, through, size)):
         lines = driver.fetch(postings, (rows[0][0], rows[-1][0]))
         yield list(_with_postings(rows, lines))
         after = rows[-1][0]

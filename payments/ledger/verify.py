@@ -10,18 +10,22 @@ Checks, in this order, stopping at the first problem:
 Reads in chunks of entries, so memory does not grow with the ledger.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from payments.aside import aside
 from payments.chain import GENESIS_HASH
+from payments.db import make_engine, make_session_factory, shareable_url
 from payments.driver import Driver
 from payments.ledger import notes, scan
 from payments.ledger import repository as q
 from payments.ledger.hashing import content_hash, entry_hash
 from payments.memory import collector_paused
+
+ASIDE_FROM_ENTRIES = 200_000  # longer chains are checked in two halves at once (two processes)
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,11 @@ def verify_ledger(
     `Settings.load_signing_key()`); `external_notes` are signed checkpoint notes kept outside
     the database (an exported file), checked against the chain like the stored ones.
     """
-    count, head = 0, GENESIS_HASH
     with collector_paused():  # the walk is a bounded loop of chunks; see payments.memory
-        for count, head, finding in _walk(session, progress):
-            if finding is not None:
-                return Verification(False, count, 0, head, finding.seq, finding.problem)
+        walked = _walk_chain(session, progress or _ignore)
+    count, head, finding = walked.count, walked.head, walked.finding
+    if finding is not None:
+        return Verification(False, count, 0, head, finding.seq, finding.problem)
     finding = _balance_finding(session)
     if finding is not None:
         return Verification(False, count, 0, head, finding.seq, finding.problem)
@@ -67,21 +71,79 @@ def verify_ledger(
     return Verification(True, count, checked, head)
 
 
+@dataclass(frozen=True)
+class _Walked:
+    """Where a walk along the chain got to: entries verified, the last one's hash, the problem."""
+
+    count: int
+    head: str
+    finding: _Finding | None
+
+
+def _walk_chain(session: Session, progress: Callable[[int], None]) -> _Walked:
+    """The whole chain; a long one in two halves at once, the second in a helper process.
+
+    Each entry's hash covers the one before it, so the second half can be checked from the
+    stored hash of the last entry of the first; that stored hash is itself checked by the first
+    half. The first problem in chain order is reported, as a walk from the start would.
+    """
+    last, _ = q.head(session)
+    url = shareable_url(session.get_bind())
+    if last < ASIDE_FROM_ENTRIES or url is None:
+        return _followed(_walk(Driver(session), after=0, prev=GENESIS_HASH), progress)
+    middle = last // 2
+    doing = "verifying the second half of the chain"
+    with aside(second_half_walked, doing, url=url, after=middle, through=last) as second:
+        first = _followed(_walk(Driver(session), after=0, prev=GENESIS_HASH, stop_after=middle), progress)
+        if first.finding is not None:
+            return first
+        return _followed(second, progress)
+
+
+def second_half_walked(*, url: str, after: int, through: int) -> Iterator[int | _Walked]:
+    """The helper's work: entries `after`+1 through `through`, from the stored hash of `after`."""
+    engine = make_engine(url, read_only=True)
+    try:
+        with make_session_factory(engine)() as session, collector_paused():
+            anchor = q.hash_at(session, after) or GENESIS_HASH  # a missing one: the first half says so
+            yield from _walk(Driver(session), after=after, prev=anchor, through=through)
+    finally:
+        engine.dispose()
+
+
+def _followed(walk: Iterable[int | _Walked], progress: Callable[[int], None]) -> _Walked:
+    for step in walk:
+        if isinstance(step, _Walked):
+            return step
+        progress(step)
+    raise AssertionError("a walk ends with where it got to")
+
+
 def _walk(
-    session: Session, progress: Callable[[int], None] | None
-) -> Iterable[tuple[int, str, _Finding | None]]:
-    expected, prev = 1, GENESIS_HASH
-    driver = Driver(session)
-    for chunk in scan.entry_chunks(driver):
+    driver: Driver, *, after: int, prev: str, stop_after: int | None = None, through: int = scan.LAST_SEQ
+) -> Iterator[int | _Walked]:
+    """Check entries from `after`+1 on; yield how many each chunk checked, then where the walk
+    got to. `stop_after` ends the walk once that entry is checked (the entry read after it is
+    still compared, so a gap across it is found); `through` reads no further than that entry."""
+    expected = after + 1
+    for chunk in scan.entry_chunks(driver, after=after, through=through):
+        first_of_chunk = expected
         for row, postings in chunk:
             finding = _entry_finding(driver, row, postings, expected, prev)
             if finding is not None:
-                yield expected - 1, prev, finding
+                yield _Walked(expected - 1, prev, finding)
                 return
             expected, prev = expected + 1, row.hash
-        if progress is not None:
-            progress(len(chunk))
-    yield expected - 1, prev, None
+            if expected - 1 == stop_after:
+                break
+        yield expected - first_of_chunk
+        if expected - 1 == stop_after:
+            break
+    yield _Walked(expected - 1, prev, None)
+
+
+def _ignore(_count: int) -> None:
+    pass
 
 
 def _entry_finding(
