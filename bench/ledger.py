@@ -13,7 +13,8 @@ by the run itself (a first month). The baselines insert the very same entry and 
 2. SQLite, one entry per durable commit (WAL, synchronous=FULL) vs the same rows, one commit each.
 3. PostgreSQL (a durable server: fsync on), batched `post_entries` vs `COPY` of the same rows.
    Its ceiling: the same rows COPYed into the migrated ledger tables (triggers and keys at work).
-4. Verify (SQLite) vs a bare read of the same rows plus SHA-256 of their bytes.
+4. Verify (SQLite) vs a bare read of the same rows plus SHA-256 of their bytes. From 200,000
+   entries verify checks the two halves of the chain at once (a helper process on the second core).
 
 For 1 and 2 it also prints the schema's own ceiling: the same precomputed rows (and the
 accounts and balance rows a post writes, and for 2 the lookups a post makes) written by plain
