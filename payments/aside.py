@@ -18,15 +18,14 @@ A plain subprocess rather than `multiprocessing`, whose spawned children import 
 main module again and whose forked ones inherit its threads and connections. It runs this very
 interpreter (`sys.executable`: a server embedding Python without one must keep its jobs
 in-process) on this very copy of the package (`-P`, and the package's folder first on
-PYTHONPATH), ignores Ctrl-C (the caller decides when it ends) and exits quietly when the caller
-stops listening.
+PYTHONPATH), in a session of its own (a Ctrl-C reaches the caller, which ends it), and exits
+quietly when the caller stops listening.
 """
 
 import importlib
 import os
 import pickle
 import select
-import signal
 import subprocess
 import sys
 import traceback
@@ -53,9 +52,10 @@ class _Ended(Exception):
 
 
 class Aside:
-    """What the producer yields, in order; `helper` is the process producing it."""
+    """What the producer yields, in order; `helper` is the process producing it (None when the
+    caller produced the values itself, in-process)."""
 
-    def __init__(self, values: Iterator[Any], helper: subprocess.Popen[bytes]) -> None:
+    def __init__(self, values: Iterator[Any], helper: subprocess.Popen[bytes] | None = None) -> None:
         self._values = values
         self.helper = helper
 
@@ -97,8 +97,14 @@ def start_helper() -> subprocess.Popen[bytes]:
     search = [_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(part for part in search if part)}
     command = [sys.executable, "-P", "-m", __name__]
+    # In a session of its own: a Ctrl-C at the terminal reaches the caller, which ends it.
     return subprocess.Popen(  # noqa: S603 - our own module, run by this very interpreter
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=environment
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        bufsize=0,
+        env=environment,
+        start_new_session=True,
     )
 
 
@@ -131,9 +137,10 @@ def _exactly(fd: int, size: int, doing: str, *, at_start: bool) -> bytes:
     """`size` bytes from the helper; _Ended if its output ends before the first of them."""
     parts: list[bytes] = []
     left = size
+    waiting = select.poll()  # not select.select: it refuses descriptors above 1023 (a busy server)
+    waiting.register(fd, select.POLLIN)
     while left:
-        ready, _, _ = select.select([fd], [], [], STALL_SECONDS)
-        if not ready:
+        if not waiting.poll(STALL_SECONDS * 1000):
             raise HelperFailed(f"the process {doing} sent nothing for {STALL_SECONDS:.0f} s")
         part = os.read(fd, min(left, 1 << 20))
         if not part:
@@ -189,7 +196,6 @@ def _write(channel: IO[bytes], blob: bytes) -> None:
 
 
 def _helper_main() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller decides when this process ends
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must not corrupt the channel
     try:

@@ -94,6 +94,17 @@ def canonical_json(value: Any) -> str:
     return "".join(_CANONICAL_JSON(value, 0))
 
 
+def canonical_json_object(rendered: dict[str, str]) -> str:
+    """`canonical_json` of an object whose values are already canonical JSON text: the same
+    key order, escaping and separators, so a value rendered once can be spliced into many."""
+    items = sorted(rendered.items(), key=_by_key)
+    return "{" + ",".join(f"{encode_basestring(key)}:{text}" for key, text in items) + "}"
+
+
+def _by_key(item: tuple[str, str]) -> str:
+    return item[0]
+
+
 def _json_encoder() -> Any:
     if c_make_encoder is None:  # no C accelerator: the pure-Python encoder gives the same text
         encoder = json.JSONEncoder(

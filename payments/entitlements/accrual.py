@@ -87,7 +87,7 @@ def accrue(
     with session_factory() as session:
         plan = plan_run(session, period, recompute)
         accrued_months = ledger_view.accrued_periods(session, before=period)
-        owing = ledger_view.people_owing(session)
+        owing = ledger_view.Owing.now(session)
         pages = list(iter_people(session, chunk=chunk))
     summary.recomputed = [str(p) for p in plan.everyone if p != period]
     with owed_by_page(session_factory, pages, plan, accrued_months, rates) as owed_pages:
@@ -112,13 +112,12 @@ class _Chunk:
     actor: Actor
     clock: Clock
     page_owed: PageOwed
-    owing: set[int]  # who owed us money when the run started; this run's recoveries add to it
+    owing: ledger_view.Owing
 
     def run(self, page: dict[int, list[int]]) -> None:
         enrolment_ids = [e for ids in page.values() for e in ids]
         months_by_person = self.page_owed.months_by_person
-        all_months = sorted({m for months in months_by_person.values() for m in months})
-        already = ledger_view.accrued_for(self.session, enrolment_ids, all_months)
+        already = ledger_view.accrued_for(self.session, enrolment_ids, self.page_owed.months)
         owed = self.page_owed.owed
         owed = owed + _vanished(self.session, owed, already, page, months_by_person)
         self.summary.problems += self.page_owed.problems
@@ -133,7 +132,8 @@ class _Chunk:
                 drafts.append(result)
         self._post_increases(drafts)
         self._post_recoveries(shortfalls, already)
-        self._offset_receivables([b for b in page if b in self.owing])
+        self.owing.catch_up(self.session)  # this chunk's recoveries, and anyone else's entries
+        self._offset_receivables([b for b in page if b in self.owing.people])
         self.summary.people += len(page)
 
     def _post_increases(self, drafts: list[EntryDraft]) -> None:
@@ -158,7 +158,6 @@ class _Chunk:
             draft = recovery_draft(shortfall, -owed_now[code], already[_key(shortfall.owed)].amount_vnd)
             owed_now[code] += dict(draft.postings).get(code, 0)
             drafts.append(draft)
-            self.owing.add(shortfall.owed.beneficiary_id)  # it may have left them owing us
             self.summary.recovered_vnd += shortfall.amount_vnd
             self._tally(shortfall.owed.enrolment_id, -shortfall.amount_vnd)
         self._post(drafts)
@@ -214,7 +213,7 @@ def _vanished(
     months_by_person: dict[int, list[Period]],
 ) -> list[Owed]:
     """A zero for each component accrued before but owed nothing now (after a late death, say)."""
-    seen = {(o.enrolment_id, str(o.period), o.component) for o in owed}
+    seen = {_key(o) for o in owed}
     person_of = {e: b for b, ids in page.items() for e in ids}
     gone = [
         (enrolment_id, Period.parse(month), component)

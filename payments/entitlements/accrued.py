@@ -121,15 +121,45 @@ def programmes_of(session: Session, enrolment_ids: list[int]) -> dict[int, str]:
     return {enrolment_id: programme for enrolment_id, programme in rows}  # noqa: C416 - rows are Row objects
 
 
-def people_owing(session: Session) -> set[int]:
-    """Beneficiaries who owe us money now (a positive receivable): few (deaths recorded after
-    a payout), so a run asks once, not once a chunk."""
-    query = (
-        select(Account.owner_ref)
-        .join(Balance, Balance.account_id == Account.id)
-        .where(Account.type == accounts.AccountType.RECEIVABLE.value, Balance.balance_vnd > 0)
-    )
-    return {int(owner) for owner in session.scalars(query)}
+@dataclass
+class Owing:
+    """Who owes us money (a positive receivable), kept current through a run: read whole once
+    (few people owe), then only the entries posted since are looked at, whoever posted them."""
+
+    people: set[int]
+    through_seq: int  # the last entry taken into account
+
+    @classmethod
+    def now(cls, session: Session) -> "Owing":
+        through_seq = _last_seq(session)  # first: an entry posted meanwhile is caught up later
+        query = (
+            select(Account.owner_ref)
+            .join(Balance, Balance.account_id == Account.id)
+            .where(Account.type == accounts.AccountType.RECEIVABLE.value, Balance.balance_vnd > 0)
+        )
+        return cls({int(owner) for owner in session.scalars(query)}, through_seq)
+
+    def catch_up(self, session: Session) -> None:
+        """Add everyone whose receivable moved since: they may owe us now (or owe less)."""
+        last = _last_seq(session)
+        if last == self.through_seq:
+            return
+        query = (
+            select(Account.owner_ref)
+            .join(Posting, Posting.account_id == Account.id)
+            .where(
+                Posting.entry_seq > self.through_seq,
+                Posting.entry_seq <= last,
+                Account.type == accounts.AccountType.RECEIVABLE.value,
+            )
+            .distinct()
+        )
+        self.people |= {int(owner) for owner in session.scalars(query)}
+        self.through_seq = last
+
+
+def _last_seq(session: Session) -> int:
+    return session.scalar(select(func.max(Entry.seq))) or 0
 
 
 def receivables_owed(session: Session, beneficiary_ids: Iterable[int]) -> dict[int, tuple[int, int]]:

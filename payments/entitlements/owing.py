@@ -36,6 +36,7 @@ class PageOwed:
     """What one page of people is owed, in every month the run brings up to date for them."""
 
     months_by_person: dict[int, list[Period]]
+    months: list[Period]  # every month brought up to date for any of them, in order
     owed: list[Owed]
     tallied_as: dict[int, tuple[str, str, str]]  # enrolment id: (programme, category, commune)
     problems: list[dict[str, Any]]  # people whose facts could not be computed, and why
@@ -53,7 +54,7 @@ def owed_by_page(
     people = sum(len(page) for page in pages)
     url = shareable_url(session_factory.kw.get("bind"))
     if people < ASIDE_FROM_PEOPLE or url is None:
-        yield _pages_owed(session_factory, pages, plan, accrued_months, rates)
+        yield _each_page_owed(session_factory, pages, plan, accrued_months, rates)
         return
     request = {"url": url, "pages": pages, "plan": plan, "accrued_months": accrued_months}
     rates_again = {"rate_rows": list(rates.rows()), "province_code": rates.province_code}
@@ -74,12 +75,12 @@ def pages_owed_aside(
     engine = make_engine(url, read_only=True)
     rates = RateSet.from_rows(rate_rows, province_code)
     try:
-        yield from _pages_owed(make_session_factory(engine), pages, plan, accrued_months, rates)
+        yield from _each_page_owed(make_session_factory(engine), pages, plan, accrued_months, rates)
     finally:
         engine.dispose()
 
 
-def _pages_owed(
+def _each_page_owed(
     session_factory: sessionmaker[Session],
     pages: list[Page],
     plan: Plan,
@@ -98,7 +99,7 @@ def owed_on_page(
     enrolment_ids = [e for ids in page.values() for e in ids]
     months_by_person = {b: plan.months_for(b, accrued_months) for b in page}
     all_months = sorted({m for months in months_by_person.values() for m in months})
-    result = PageOwed(months_by_person, [], {}, [])
+    result = PageOwed(months_by_person, all_months, [], {}, [])
     for month in all_months:
         by_person: dict[int, list[EnrolmentFacts]] = {}
         for facts in facts_on(session, enrolment_ids, month.last_day):

@@ -11,6 +11,7 @@ from payments.errors import InvalidInput
 
 MAX_CODE_LENGTH = 120
 _OWNER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
+_NUMBERED_OWNERS = 10**99  # non-negative integers below this are owners _OWNER accepts (<= 99 digits)
 _REMEMBERED = 65_536  # codes whose parsing is remembered; the memory is cleared beyond that
 _parsed: dict[str, tuple["AccountType", str]] = {}
 
@@ -25,7 +26,7 @@ class AccountType(StrEnum):
 
 def account_code(account_type: AccountType | str, owner: str | int) -> str:
     """Build a code, checking the type and the owner reference. Raises InvalidInput."""
-    if type(account_type) is AccountType and type(owner) is int and 0 <= owner < 10**99:
+    if type(account_type) is AccountType and type(owner) is int and 0 <= owner < _NUMBERED_OWNERS:
         return f"{account_type.value}:{owner}"  # a known type and digits: valid as built
     code = f"{account_type}:{owner}"  # a StrEnum formats as its value
     parse_account_code(code)

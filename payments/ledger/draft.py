@@ -4,15 +4,13 @@ Pure: no session. A draft that exists is balanced (two or more non-zero postings
 VND summing to zero), names valid accounts, and has a content hash for idempotency.
 """
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
-from payments.chain import canonical_json
+from payments.chain import canonical_json, canonical_json_object
 from payments.errors import InvalidInput
 from payments.ledger import hashing
 from payments.ledger.accounts import parse_account_code
@@ -56,10 +54,6 @@ class MemoPart:
         if not _json_safe(value):
             raise InvalidInput("a memo value must be JSON without floats")
         self.json = canonical_json(value)
-
-    @property
-    def value(self) -> Any:
-        return json.loads(self.json)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, MemoPart) and other.json == self.json
@@ -233,7 +227,7 @@ def _check_links(draft: EntryDraft) -> None:
 
 def _memo_safe(memo: Any) -> bool:
     """A JSON object (string keys) without floats, whose top-level values may be MemoParts."""
-    if not isinstance(memo, dict) or not all(type(key) is str for key in memo):
+    if not isinstance(memo, dict) or not all(isinstance(key, str) for key in memo):
         return False
     return _json_safe([value for value in memo.values() if type(value) is not MemoPart])
 
@@ -242,15 +236,8 @@ def _memo_text(memo: dict[str, Any]) -> str:
     """`canonical_json` of the memo, with each MemoPart's rendering spliced in as it stands."""
     if not any(type(value) is MemoPart for value in memo.values()):
         return canonical_json(memo)
-    rendered = (
-        f"{encode_basestring(key)}:{value.json if type(value) is MemoPart else canonical_json(value)}"
-        for key, value in sorted(memo.items(), key=_by_key)
-    )
-    return "{" + ",".join(rendered) + "}"
-
-
-def _by_key(item: tuple[str, Any]) -> str:
-    return item[0]
+    rendered = {k: v.json if type(v) is MemoPart else canonical_json(v) for k, v in memo.items()}
+    return canonical_json_object(rendered)
 
 
 def _json_safe(value: Any) -> bool:

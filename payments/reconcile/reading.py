@@ -15,9 +15,8 @@ from contextlib import contextmanager
 from datetime import date
 from itertools import chain
 from pathlib import Path
-from typing import Any
 
-from payments.aside import aside
+from payments.aside import Aside, aside
 from payments.reconcile.csv_reports import CsvMapping
 from payments.reconcile.lines import Line, StatementRef, Totals
 from payments.reconcile.sources import read_lines
@@ -27,20 +26,6 @@ BATCH = 2_000  # items per message from the helper (about 0.6 MB)
 Item = Line | Totals | StatementRef
 
 
-class Items:
-    """The items a file holds, in file order; `helper` is the process reading them, if any."""
-
-    def __init__(self, items: Iterator[Item], helper: Any = None) -> None:
-        self._items = items
-        self.helper = helper
-
-    def __iter__(self) -> Iterator[Item]:
-        return self._items
-
-    def __next__(self) -> Item:
-        return next(self._items)
-
-
 @contextmanager
 def file_items(
     kind: str,
@@ -48,19 +33,19 @@ def file_items(
     adapter: str,
     day: date | None = None,
     csv_mappings: Mapping[str, CsvMapping] | None = None,
-) -> Iterator[Items]:
+) -> Iterator[Aside]:
     """The items of `data` (as `sources.read_lines`), read aside when it is a large file.
 
     The helper starts on entering, so the caller can do other work (hash the file) before it
     consumes the items; on leaving, a helper still running (the caller stopped early) is ended.
     """
     if isinstance(data, bytes) or data.stat().st_size < READ_ASIDE_FROM_BYTES:
-        yield Items(read_lines(kind, data, adapter, day, csv_mappings))
+        yield Aside(read_lines(kind, data, adapter, day, csv_mappings))
         return
     request = {"kind": kind, "path": str(data), "adapter": adapter, "day": day}
     mappings = dict(csv_mappings or {})
     with aside(item_batches, "reading the file", **request, csv_mappings=mappings, size=BATCH) as batches:
-        yield Items(chain.from_iterable(batches), batches.helper)
+        yield Aside(chain.from_iterable(batches), batches.helper)
 
 
 def item_batches(

@@ -141,3 +141,35 @@ def test_what_a_person_owes_from_before_is_offset_against_the_next_month_owed(se
     assert owed_to(session, person) == 750_000 * 2 - 300_000
     assert owed_to(session, someone_else) == 750_000 * 2
     assert run("2024-09").posted == 0
+
+
+def test_a_debt_recorded_while_a_run_is_under_way_is_offset_in_that_run(session, session_factory, register):
+    first, _ = register("BTXH_ELDERLY_POOR_60_80", date(2024, 7, 1))
+    second, _ = register("BTXH_ELDERLY_POOR_60_80", date(2024, 7, 1))
+    recorded: list[int] = []
+
+    def debt_recorded_after_the_first_page(_people: int) -> None:
+        if not recorded:  # another writer: an officer records what the second person owes
+            legs = ((accounts.receivable(second), 300_000), (accounts.expense("BTXH"), -300_000))
+            recorded.append(
+                post_entry(
+                    session,
+                    EntryDraft("recovery:test:meanwhile", "recovery", date(2024, 8, 31), legs),
+                    actor=OFFICER,
+                ).seq
+            )
+            session.commit()
+
+    rates = load_rate_set(session, "68")
+    summary = accrue(
+        session_factory,
+        Period(2024, 8),
+        rates,
+        actor=OFFICER,
+        chunk=1,
+        progress=debt_recorded_after_the_first_page,
+    )
+    assert recorded
+    assert summary.offset_vnd == 300_000
+    assert balance(session, accounts.receivable(second)) == 0
+    assert (owed_to(session, first), owed_to(session, second)) == (750_000, 750_000 - 300_000)
