@@ -50,18 +50,18 @@ def accrued_for(
     found: dict[tuple[int, str, str], Accrued] = defaultdict(Accrued)
     if not refs or not months:
         return found
+    # The expense leg is picked out here, not in SQL: given `type = 'expense'`, PostgreSQL
+    # started from the one expense account and read every posting ever made to it (a chunk of
+    # an accrual took 1.6 s with 440,000 entries in the ledger, and more with every chunk).
     query = (
-        select(Entry.enrolment_ref, Entry.period, Entry.idempotency_key, Posting.amount_vnd)
+        select(Entry.enrolment_ref, Entry.period, Entry.idempotency_key, Posting.amount_vnd, Account.type)
         .join(Posting, Posting.entry_seq == Entry.seq)
         .join(Account, Account.id == Posting.account_id)
-        .where(
-            Entry.enrolment_ref.in_(refs),
-            Entry.period.in_(months),
-            Entry.kind.in_(ACCRUAL_KINDS),
-            Account.type == "expense",
-        )
+        .where(Entry.enrolment_ref.in_(refs), Entry.period.in_(months), Entry.kind.in_(ACCRUAL_KINDS))
     )
-    for enrolment_ref, period, key, amount in session.execute(query):
+    for enrolment_ref, period, key, amount, account_type in session.execute(query):
+        if account_type != accounts.AccountType.EXPENSE.value:
+            continue
         kind, _period, _enrolment, component, *_n = key.split(":")
         item = found[(int(enrolment_ref), period, component)]
         item.amount_vnd += amount
