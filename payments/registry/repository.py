@@ -181,17 +181,22 @@ def count_people(session: Session) -> int:
 
 def people_page(session: Session, *, after_id: int, limit: int) -> dict[int, list[int]]:
     """Up to `limit` beneficiaries with enrolments, after `after_id`: {beneficiary: [enrolment ids]}."""
-    people = (
-        select(Enrolment.beneficiary_id)
-        .where(Enrolment.beneficiary_id > after_id)
-        .distinct()
-        .order_by(Enrolment.beneficiary_id)
-        .limit(limit)
-        .subquery()
+    people = list(
+        session.scalars(
+            select(Enrolment.beneficiary_id)
+            .where(Enrolment.beneficiary_id > after_id)
+            .distinct()
+            .order_by(Enrolment.beneficiary_id)
+            .limit(limit)
+        )
     )
+    if not people:
+        return {}
+    # Their enrolments by the range of their ids, on the index: given the page as a subquery,
+    # PostgreSQL scanned every enrolment for each page (a 100,000-person run spent 3 s here).
     rows = session.execute(
         select(Enrolment.beneficiary_id, Enrolment.id)
-        .where(Enrolment.beneficiary_id.in_(select(people.c.beneficiary_id)))
+        .where(Enrolment.beneficiary_id.between(people[0], people[-1]))
         .order_by(Enrolment.beneficiary_id, Enrolment.id)
     )
     page: dict[int, list[int]] = {}
