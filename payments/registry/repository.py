@@ -181,19 +181,9 @@ def count_people(session: Session) -> int:
 
 def people_page(session: Session, *, after_id: int, limit: int) -> dict[int, list[int]]:
     """Up to `limit` beneficiaries with enrolments, after `after_id`: {beneficiary: [enrolment ids]}."""
-    people = list(
-        session.scalars(
-            select(Enrolment.beneficiary_id)
-            .where(Enrolment.beneficiary_id > after_id)
-            .distinct()
-            .order_by(Enrolment.beneficiary_id)
-            .limit(limit)
-        )
-    )
+    people = _people_after(session, after_id, limit)
     if not people:
         return {}
-    # Their enrolments by the range of their ids, on the index: given the page as a subquery,
-    # PostgreSQL scanned every enrolment for each page (a 100,000-person run spent 3 s here).
     rows = session.execute(
         select(Enrolment.beneficiary_id, Enrolment.id)
         .where(Enrolment.beneficiary_id.between(people[0], people[-1]))
@@ -203,6 +193,26 @@ def people_page(session: Session, *, after_id: int, limit: int) -> dict[int, lis
     for beneficiary_id, enrolment_id in rows:
         page.setdefault(beneficiary_id, []).append(enrolment_id)
     return page
+
+
+def _people_after(session: Session, after_id: int, limit: int) -> list[int]:
+    """The first `limit` beneficiary ids with enrolments after `after_id`, walking the index.
+
+    Not `SELECT DISTINCT ... LIMIT`: PostgreSQL, with statistics from before a large import,
+    grouped every enrolment after `after_id` for each page (3 s of a 100,000-person accrual).
+    """
+    people: list[int] = []
+    while len(people) < limit:
+        ids = session.scalars(
+            select(Enrolment.beneficiary_id)
+            .where(Enrolment.beneficiary_id > (people[-1] if people else after_id))
+            .order_by(Enrolment.beneficiary_id)
+            .limit(limit)
+        ).all()
+        if not ids:
+            break
+        people += [b for b, before in zip(ids, [None, *ids], strict=False) if b != before]
+    return people[:limit]
 
 
 def enrolment_rows_as_known(
