@@ -154,3 +154,20 @@ def serialize_writers(session: Session, resource: str) -> None:
 
 def dialect_name(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+ANALYZE_FROM_ROWS = 10_000  # rows written at once from which the planner's statistics are refreshed
+
+
+def refresh_statistics(session: Session, tables: tuple[str, ...]) -> None:
+    """After a bulk write, bring PostgreSQL's planner statistics for `tables` up to date, in the
+    session's transaction (ANALYZE counts the rows this transaction wrote as if committed).
+
+    Otherwise the next queries are planned from statistics of before the write until autovacuum
+    gets round to it (a minute or more): a registry import or an accrual run of hundreds of
+    thousands of rows followed at once by an accrual or a build would plan for empty tables.
+    SQLite keeps no statistics unless asked, and our queries are written for its default plans:
+    nothing to do there. `tables` are our own table names, never input."""
+    if dialect_name(session) == "postgresql":
+        for table in tables:
+            session.execute(text(f"ANALYZE {table}"))

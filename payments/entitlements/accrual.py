@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
+from payments.db import ANALYZE_FROM_ROWS, refresh_statistics
 from payments.entitlements import accrued as ledger_view
 from payments.entitlements.owing import PageOwed, owed_by_page
 from payments.entitlements.period import Period
@@ -27,6 +28,7 @@ from payments.entitlements.postings import Owed, Shortfall, increase_draft, offs
 from payments.entitlements.rateset import RateSet
 from payments.ledger import accounts
 from payments.ledger.draft import EntryDraft, MemoPart
+from payments.ledger.model import LEDGER_TABLES
 from payments.ledger.services import balances, post_entries
 from payments.registry.facts import iter_people
 
@@ -99,6 +101,8 @@ def accrue(
     with session_factory() as session, session.begin():
         after = summary.as_dict() | {"started_at": started_at.isoformat()}
         record_event(session, actor, ledger_view.RUN_ACTION, "period", str(period), after=after, clock=clock)
+        if summary.posted >= ANALYZE_FROM_ROWS:
+            refresh_statistics(session, LEDGER_TABLES)
     return summary
 
 

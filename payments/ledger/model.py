@@ -53,6 +53,9 @@ def _where(column: str) -> dict[str, Any]:
     return {"sqlite_where": condition, "postgresql_where": condition}
 
 
+LEDGER_TABLES = ("ledger_accounts", "ledger_balances", "ledger_entries", "ledger_postings")
+
+
 class Account(Base):
     """`<type>:<owner>`, created by the first entry that posts to it."""
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
+from payments.db import ANALYZE_FROM_ROWS, refresh_statistics
 from payments.registry import repository
 from payments.registry.crypto import PiiCipher
 from payments.registry.import_context import ImportContext
@@ -41,6 +42,9 @@ from payments.registry.validation import Problem, Reference
 
 Opener = Callable[[], IO[str]]
 MAX_PROBLEMS = 10_000  # enough to fix a file; a file with more is the wrong file
+REGISTRY_TABLES = (
+    "beneficiaries", "beneficiary_versions", "enrolments", "enrolment_versions", "payment_instruments"
+)  # fmt: skip
 
 
 @dataclass
@@ -113,6 +117,8 @@ def import_beneficiaries(
                  after={**report.counts(), "problems": len(report.problems)}, clock=clock)  # fmt: skip
     savepoint.commit()
     report.written = True
+    if report.rows - report.unchanged_rows >= ANALYZE_FROM_ROWS:
+        refresh_statistics(session, REGISTRY_TABLES)
     return report
 
 

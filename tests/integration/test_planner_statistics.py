@@ -1,0 +1,85 @@
+"""After a bulk write, PostgreSQL plans the next queries from statistics that count it.
+
+A registry import, an accrual run or a batch build that writes ANALYZE_FROM_ROWS rows or more
+refreshes the planner's statistics of the tables it wrote, in its own transaction. Tests run
+in a transaction that is never committed, so autovacuum cannot see their rows: the statistics
+count them only if the write refreshed them itself. SQLite keeps no statistics, and gets none.
+"""
+
+import pytest
+from sqlalchemy import text
+
+from payments.adapters.sandbox.adapter import SandboxAdapter
+from payments.clock import fixed_clock
+from payments.disbursements import building
+from payments.disbursements.building import build_batches
+from payments.disbursements.routing import Routing
+from payments.entitlements import accrual
+from payments.entitlements.period import Period
+from payments.entitlements.rates import load_rate_set
+from payments.ledger.model import LEDGER_TABLES
+from payments.registry import importer
+from tests.factories import REGISTRY_CIPHER
+from tests.integration.registry.conftest import NOW
+from tests.integration.registry.test_import_and_keys import csv_text, row, run
+from tests.support.people import OFFICER
+
+PEOPLE = 7
+BUILT = ("payouts", "batch_holds")
+
+
+def planner_counts_every_row(session, table: str) -> bool:
+    estimated = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table})
+    return estimated == session.scalar(text(f"SELECT count(*) FROM {table}"))
+
+
+def sqlite_statistics(session) -> int:
+    return session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_stat%'"))
+
+
+def import_accrue_and_build(session, session_factory, people: int) -> None:
+    """`people` war invalids with bank accounts imported, September 2024 accrued and built."""
+    report = run(session, REGISTRY_CIPHER, csv_text(*(row(n) for n in range(people))), fixed_clock(NOW))
+    assert report.written
+    assert report.beneficiaries_created == people
+    session.commit()
+    summary = accrual.accrue(session_factory, Period(2024, 9), load_rate_set(session, "68"), actor=OFFICER)
+    assert summary.posted == people
+    sandbox = SandboxAdapter("bank")
+    routing = Routing(bank="bank", ewallet="bank", adapters={"bank": sandbox})
+    built = build_batches(session, "2024-09", routing, REGISTRY_CIPHER, actor=OFFICER, hold_days=30,
+                          on_date=NOW.date())  # fmt: skip
+    assert sum(b.payout_count for b in built.batches) == people
+    assert not built.holds
+
+
+@pytest.fixture
+def threshold(monkeypatch):
+    def set_to(rows: int) -> None:
+        for module in (importer, accrual, building):
+            monkeypatch.setattr(module, "ANALYZE_FROM_ROWS", rows)
+
+    return set_to
+
+
+def test_a_large_import_accrual_and_build_refresh_the_statistics_of_what_they_wrote(
+    session, session_factory, db_kind, threshold
+):
+    threshold(PEOPLE)
+    import_accrue_and_build(session, session_factory, PEOPLE)
+    if db_kind == "postgresql":
+        for table in (*importer.REGISTRY_TABLES, *LEDGER_TABLES, *BUILT):
+            assert planner_counts_every_row(session, table), table
+    else:
+        assert sqlite_statistics(session) == 0
+
+
+def test_smaller_writes_leave_the_statistics_to_autovacuum(session, session_factory, db_kind, threshold):
+    # Not PEOPLE: ANALYZE writes its estimate in place, so the other test's outlives its rollback.
+    threshold(PEOPLE + 3)
+    import_accrue_and_build(session, session_factory, PEOPLE + 2)
+    if db_kind == "postgresql":
+        for table in ("beneficiaries", "ledger_entries", "payouts"):
+            assert not planner_counts_every_row(session, table), table
+    else:
+        assert sqlite_statistics(session) == 0
