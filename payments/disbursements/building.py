@@ -72,9 +72,9 @@ def build_batches(
     now = clock()
     builder = BatchBuilder(session, period, routing, cipher, now, on_date or now.date(), hold_days)
     after = 0
-    while page := repository.payable_people(session, after_id=after, limit=PAGE):
+    while page := repository.payable_people(session, after_account=after, limit=PAGE):
         after = page[-1][0]
-        builder.add_page(page)
+        builder.add_page([(beneficiary, owed) for _account, beneficiary, owed in page])
     return builder.finish(actor, clock)
 
 

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from payments.disbursements import building
 from payments.disbursements.approval import (
     approve_batch,
     cancel_batch,
@@ -34,6 +35,14 @@ def test_a_batch_pays_each_owed_person_once_with_a_frozen_instrument(session, ow
     assert payouts[0].instrument_masked["account"].endswith(people[0][1][-3:])
     assert people[0][1] not in str(payouts[0].instrument_masked)
     assert len(batch.manifest_hash) == 64
+
+
+def test_a_build_walks_the_owed_a_page_at_a_time_paying_each_once(session, owed_people, build, monkeypatch):
+    monkeypatch.setattr(building, "PAGE", 2)
+    people = owed_people(5)
+    (batch,) = build().batches
+    assert sorted(p.beneficiary_id for p in payouts_in(session, batch.id)) == sorted(b for b, _ in people)
+    assert batch.payout_count == 5
 
 
 def test_building_again_leaves_out_people_already_in_an_open_batch(owed_people, build):
