@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bench.accrual import copy_entry, fresh
+from bench.accrual import copy_entry, fresh, peak_memory_mb, reset_peak_memory
 from bench.ledger import _ACCOUNT_INSERT, _BALANCE_UPSERT, _ENTRY_INSERT, _POSTING_INSERT, timed
 from bench.registry_import import run_import, write_csv
 from payments.adapters.bank_api.simulator import BankSimulator
@@ -257,13 +257,16 @@ def sandbox_month(folder: Path, engine, period: Period, outcome: str, chunk: int
     before = snapshot(engine, folder / f"before-{period}.db")
     with factory() as session:
         first_seq = (session.scalar(select(Entry.seq).order_by(Entry.seq.desc()).limit(1)) or 0) + 1
+    reset_peak_memory()
+    resident = peak_memory_mb()
     dispatch_s, sent = dispatch_all(factory, batch_ids, sandbox, chunk)
+    grown = peak_memory_mb() - resident
     base_s = baseline(folder, factory, batch_ids, "sandbox")
     ours_s = ledger_only(folder, factory, first_seq)
     sql_s = sql_ceiling(Path(engine.url.database), before, batch_ids, chunk)
     entries = "initiation and settlement" if outcome == "settle" else "initiation"
     print(f"sandbox {outcome}s ({entries}), {period}: built and approved {sent:,} payouts in {build_s:.1f}s")
-    print(f"  dispatched in {dispatch_s:.2f}s ({sent / dispatch_s:,.0f}/s)")
+    print(f"  dispatched in {dispatch_s:.2f}s ({sent / dispatch_s:,.0f}/s), peak memory +{grown:,.0f} MB")
     print(f"  ledger batched posting of the same initiation entries: {base_s:.2f}s ({sent / base_s:,.0f}/s)")
     verdict = "meets" if base_s / dispatch_s >= TARGET_RATIO else "BELOW"
     print(f"  ratio {base_s / dispatch_s:.2f}x (target >= {TARGET_RATIO}x) {verdict}")
