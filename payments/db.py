@@ -7,12 +7,14 @@ hash chain serialise on a transaction-scoped advisory lock (`serialize_writers`)
 """
 
 import hashlib
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -24,6 +26,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 # 64-bit keys on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the auto-numbered rowid.
@@ -157,17 +160,32 @@ def dialect_name(session: Session) -> str:
 
 
 ANALYZE_FROM_ROWS = 10_000  # rows written at once from which the planner's statistics are refreshed
+ANALYZE_LOCK_TIMEOUT = "2s"  # how long a refresh may wait for a table's lock before giving up
 
 
 def refresh_statistics(session: Session, tables: tuple[str, ...]) -> None:
     """After a bulk write, bring PostgreSQL's planner statistics for `tables` up to date, in the
-    session's transaction (ANALYZE counts the rows this transaction wrote as if committed).
+    writer's transaction (ANALYZE counts the rows this transaction wrote as if committed).
 
     Otherwise the next queries are planned from statistics of before the write until autovacuum
     gets round to it (a minute or more): a registry import or an accrual run of hundreds of
     thousands of rows followed at once by an accrual or a build would plan for empty tables.
-    SQLite keeps no statistics unless asked, and our queries are written for its default plans:
-    nothing to do there. `tables` are our own table names, never input."""
-    if dialect_name(session) == "postgresql":
-        for table in tables:
-            session.execute(text(f"ANALYZE {table}"))
+    Best effort: in a savepoint, waiting at most ANALYZE_LOCK_TIMEOUT for a table's lock (an
+    autovacuum may hold it); a refresh that fails or waits too long is logged and undone alone,
+    never the write it follows. A role that does not own a table gets PostgreSQL's warning and
+    no refresh. SQLite keeps no statistics unless asked, and our queries are written for its
+    default plans: nothing to do there. `tables` are our own table names, never input."""
+    if dialect_name(session) != "postgresql":
+        return
+    previous = session.scalar(text("SHOW lock_timeout"))
+    try:
+        with session.begin_nested():
+            session.execute(text(f"SET LOCAL lock_timeout = '{ANALYZE_LOCK_TIMEOUT}'"))
+            for table in tables:
+                session.execute(text(f"ANALYZE {table}"))
+    except DBAPIError as exc:
+        log.warning(
+            "planner statistics of %s not refreshed, autovacuum will: %s", ", ".join(tables), exc.orig
+        )
+    finally:
+        session.execute(text("SELECT set_config('lock_timeout', :value, true)"), {"value": previous})

@@ -117,7 +117,8 @@ def import_beneficiaries(
                  after={**report.counts(), "problems": len(report.problems)}, clock=clock)  # fmt: skip
     savepoint.commit()
     report.written = True
-    if report.rows - report.unchanged_rows >= ANALYZE_FROM_ROWS:
+    refused_rows = len({problem.row for problem in report.problems})  # skipped with skip_invalid
+    if report.rows - report.unchanged_rows - refused_rows >= ANALYZE_FROM_ROWS:
         refresh_statistics(session, REGISTRY_TABLES)
     return report
 

@@ -6,9 +6,12 @@ in a transaction that is never committed, so autovacuum cannot see their rows: t
 count them only if the write refreshed them itself. SQLite keeps no statistics, and gets none.
 """
 
+import logging
+
 import pytest
 from sqlalchemy import text
 
+from payments import db
 from payments.adapters.sandbox.adapter import SandboxAdapter
 from payments.clock import fixed_clock
 from payments.disbursements import building
@@ -66,10 +69,14 @@ def test_a_large_import_accrual_and_build_refresh_the_statistics_of_what_they_wr
     session, session_factory, db_kind, threshold
 ):
     threshold(PEOPLE)
+    if db_kind == "postgresql":
+        session.execute(text("SET lock_timeout = '7s'"))  # the caller's own setting, kept
     import_accrue_and_build(session, session_factory, PEOPLE)
     if db_kind == "postgresql":
         for table in (*importer.REGISTRY_TABLES, *LEDGER_TABLES, *BUILT):
             assert planner_counts_every_row(session, table), table
+        assert session.scalar(text("SHOW lock_timeout")) == "7s"
+        session.execute(text("RESET lock_timeout"))
     else:
         assert sqlite_statistics(session) == 0
 
@@ -83,3 +90,26 @@ def test_smaller_writes_leave_the_statistics_to_autovacuum(session, session_fact
             assert not planner_counts_every_row(session, table), table
     else:
         assert sqlite_statistics(session) == 0
+
+
+def test_a_refresh_that_cannot_get_its_lock_gives_up_and_keeps_the_write(
+    session, engine, db_kind, monkeypatch, caplog
+):
+    monkeypatch.setattr(db, "ANALYZE_LOCK_TIMEOUT", "100ms")
+    report = run(session, REGISTRY_CIPHER, csv_text(row(1)), fixed_clock(NOW))
+    if db_kind != "postgresql":
+        db.refresh_statistics(session, ("beneficiaries",))
+        assert sqlite_statistics(session) == 0
+        return
+    before = session.scalar(text("SHOW lock_timeout"))
+    with engine.connect() as autovacuum_like:  # holds the lock ANALYZE needs, as a vacuum would
+        autovacuum_like.execute(text("LOCK TABLE beneficiaries IN SHARE UPDATE EXCLUSIVE MODE"))
+        with caplog.at_level(logging.WARNING, logger="payments.db"):
+            db.refresh_statistics(session, ("beneficiaries",))
+        autovacuum_like.rollback()
+    assert "beneficiaries not refreshed" in caplog.text
+    assert report.written
+    assert session.scalar(
+        text("SELECT count(*) FROM beneficiaries WHERE full_name = :n"), {"n": row(1)["full_name"]}
+    )
+    assert session.scalar(text("SHOW lock_timeout")) == before  # the caller's setting is back

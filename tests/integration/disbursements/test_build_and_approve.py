@@ -15,7 +15,7 @@ from payments.disbursements.approval import (
     reject_batch,
     submit_batch,
 )
-from payments.disbursements.repository import holds_for, payouts_in
+from payments.disbursements.repository import holds_for, payable_people, payouts_in
 from payments.disbursements.snapshots import open_snapshot
 from payments.errors import Conflict, RuleViolation
 from tests.integration.disbursements.conftest import APPROVER, OFFICER, SECOND_APPROVER, THRESHOLD
@@ -38,11 +38,19 @@ def test_a_batch_pays_each_owed_person_once_with_a_frozen_instrument(session, ow
 
 
 def test_a_build_walks_the_owed_a_page_at_a_time_paying_each_once(session, owed_people, build, monkeypatch):
+    # Twelve people: accounts are created in code order (payable:10 before payable:2), so the
+    # account order the build pages in is not the order of the people's ids.
     monkeypatch.setattr(building, "PAGE", 2)
-    people = owed_people(5)
+    owed = sorted(b for b, _ in owed_people(12))
+    walked, after = [], 0
+    while page := payable_people(session, after_account=after, limit=2):
+        walked += page
+        after = page[-1][0]
+    assert len({account for account, _, _ in walked}) == len(walked)  # each account once
+    assert sorted(b for _, b, _ in walked if b in owed) == owed
     (batch,) = build().batches
-    assert sorted(p.beneficiary_id for p in payouts_in(session, batch.id)) == sorted(b for b, _ in people)
-    assert batch.payout_count == 5
+    assert sorted(p.beneficiary_id for p in payouts_in(session, batch.id)) == owed
+    assert batch.payout_count == 12
 
 
 def test_building_again_leaves_out_people_already_in_an_open_batch(owed_people, build):
