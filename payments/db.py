@@ -8,6 +8,7 @@ hash chain serialise on a transaction-scoped advisory lock (`serialize_writers`)
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -163,9 +164,10 @@ ANALYZE_FROM_ROWS = 10_000  # rows written at once from which the planner's stat
 ANALYZE_LOCK_TIMEOUT = "2s"  # how long a refresh may wait for a table's lock before giving up
 
 
-def refresh_statistics(session: Session, tables: tuple[str, ...]) -> None:
-    """After a bulk write, bring PostgreSQL's planner statistics for `tables` up to date, in the
-    writer's transaction (ANALYZE counts the rows this transaction wrote as if committed).
+def refresh_statistics(session: Session, tables: Iterable[str], *, rows: int) -> None:
+    """After a bulk write of `rows` rows, ANALYZE_FROM_ROWS or more, bring PostgreSQL's planner
+    statistics for `tables` up to date, in the writer's transaction (ANALYZE counts the rows
+    this transaction wrote as if committed). A smaller write is left to autovacuum.
 
     Otherwise the next queries are planned from statistics of before the write until autovacuum
     gets round to it (a minute or more): a registry import or an accrual run of hundreds of
@@ -175,8 +177,9 @@ def refresh_statistics(session: Session, tables: tuple[str, ...]) -> None:
     never the write it follows. A role that does not own a table gets PostgreSQL's warning and
     no refresh. SQLite keeps no statistics unless asked, and our queries are written for its
     default plans: nothing to do there. `tables` are our own table names, never input."""
-    if dialect_name(session) != "postgresql":
+    if rows < ANALYZE_FROM_ROWS or dialect_name(session) != "postgresql":
         return
+    tables = tuple(tables)
     previous = session.scalar(text("SHOW lock_timeout"))
     try:
         with session.begin_nested():

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
-from payments.db import ANALYZE_FROM_ROWS, refresh_statistics
+from payments.db import refresh_statistics
 from payments.disbursements import repository
 from payments.disbursements.holds import hold_reasons, provider_name_check
 from payments.disbursements.manifest import ManifestLine, manifest_hash, payout_key, period_prefix
@@ -237,6 +237,6 @@ class BatchBuilder:
             }
             record_event(self.session, actor, "batch.holds", "period", self.period, after=held, clock=clock)
         self.session.flush()
-        if sum(batch.payout_count for batch in self.batches.values()) + len(self.holds) >= ANALYZE_FROM_ROWS:
-            refresh_statistics(self.session, ("payouts", "batch_holds"))
+        built = sum(batch.payout_count for batch in self.batches.values()) + len(self.holds)
+        refresh_statistics(self.session, (Payout.__tablename__, BatchHold.__tablename__), rows=built)
         return BuildResult(list(self.batches.values()), self.holds)

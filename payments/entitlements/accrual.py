@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
-from payments.db import ANALYZE_FROM_ROWS, refresh_statistics
+from payments.db import refresh_statistics
 from payments.entitlements import accrued as ledger_view
 from payments.entitlements.owing import PageOwed, owed_by_page
 from payments.entitlements.period import Period
@@ -101,8 +101,7 @@ def accrue(
     with session_factory() as session, session.begin():
         after = summary.as_dict() | {"started_at": started_at.isoformat()}
         record_event(session, actor, ledger_view.RUN_ACTION, "period", str(period), after=after, clock=clock)
-        if summary.posted >= ANALYZE_FROM_ROWS:
-            refresh_statistics(session, LEDGER_TABLES)
+        refresh_statistics(session, LEDGER_TABLES, rows=summary.posted)
     return summary
 
 

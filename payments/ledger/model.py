@@ -53,9 +53,6 @@ def _where(column: str) -> dict[str, Any]:
     return {"sqlite_where": condition, "postgresql_where": condition}
 
 
-LEDGER_TABLES = ("ledger_accounts", "ledger_balances", "ledger_entries", "ledger_postings")
-
-
 class Account(Base):
     """`<type>:<owner>`, created by the first entry that posts to it."""
 
@@ -159,3 +156,6 @@ class Checkpoint(Base):
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(64))
+
+
+LEDGER_TABLES = tuple(model.__tablename__ for model in (Account, Balance, Entry, Posting))

@@ -32,19 +32,27 @@ from sqlalchemy.orm import Session
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
-from payments.db import ANALYZE_FROM_ROWS, refresh_statistics
+from payments.db import refresh_statistics
 from payments.registry import repository
 from payments.registry.crypto import PiiCipher
 from payments.registry.import_context import ImportContext
 from payments.registry.import_rows import CSV_HEADER, ParsedRow, RowProblem, parse_row
 from payments.registry.import_writer import write_chunk
+from payments.registry.model import (
+    Beneficiary,
+    BeneficiaryVersion,
+    Enrolment,
+    EnrolmentVersion,
+    PaymentInstrument,
+)
 from payments.registry.validation import Problem, Reference
 
 Opener = Callable[[], IO[str]]
 MAX_PROBLEMS = 10_000  # enough to fix a file; a file with more is the wrong file
-REGISTRY_TABLES = (
-    "beneficiaries", "beneficiary_versions", "enrolments", "enrolment_versions", "payment_instruments"
-)  # fmt: skip
+REGISTRY_TABLES = tuple(
+    model.__tablename__
+    for model in (Beneficiary, BeneficiaryVersion, Enrolment, EnrolmentVersion, PaymentInstrument)
+)
 
 
 @dataclass
@@ -118,8 +126,7 @@ def import_beneficiaries(
     savepoint.commit()
     report.written = True
     refused_rows = len({problem.row for problem in report.problems})  # skipped with skip_invalid
-    if report.rows - report.unchanged_rows - refused_rows >= ANALYZE_FROM_ROWS:
-        refresh_statistics(session, REGISTRY_TABLES)
+    refresh_statistics(session, REGISTRY_TABLES, rows=report.rows - report.unchanged_rows - refused_rows)
     return report
 
 

@@ -14,7 +14,6 @@ from sqlalchemy import text
 from payments import db
 from payments.adapters.sandbox.adapter import SandboxAdapter
 from payments.clock import fixed_clock
-from payments.disbursements import building
 from payments.disbursements.building import build_batches
 from payments.disbursements.routing import Routing
 from payments.entitlements import accrual
@@ -59,8 +58,7 @@ def import_accrue_and_build(session, session_factory, people: int) -> None:
 @pytest.fixture
 def threshold(monkeypatch):
     def set_to(rows: int) -> None:
-        for module in (importer, accrual, building):
-            monkeypatch.setattr(module, "ANALYZE_FROM_ROWS", rows)
+        monkeypatch.setattr(db, "ANALYZE_FROM_ROWS", rows)
 
     return set_to
 
@@ -98,14 +96,14 @@ def test_a_refresh_that_cannot_get_its_lock_gives_up_and_keeps_the_write(
     monkeypatch.setattr(db, "ANALYZE_LOCK_TIMEOUT", "100ms")
     report = run(session, REGISTRY_CIPHER, csv_text(row(1)), fixed_clock(NOW))
     if db_kind != "postgresql":
-        db.refresh_statistics(session, ("beneficiaries",))
+        db.refresh_statistics(session, ("beneficiaries",), rows=db.ANALYZE_FROM_ROWS)
         assert sqlite_statistics(session) == 0
         return
     before = session.scalar(text("SHOW lock_timeout"))
     with engine.connect() as autovacuum_like:  # holds the lock ANALYZE needs, as a vacuum would
         autovacuum_like.execute(text("LOCK TABLE beneficiaries IN SHARE UPDATE EXCLUSIVE MODE"))
         with caplog.at_level(logging.WARNING, logger="payments.db"):
-            db.refresh_statistics(session, ("beneficiaries",))
+            db.refresh_statistics(session, ("beneficiaries",), rows=db.ANALYZE_FROM_ROWS)
         autovacuum_like.rollback()
     assert "beneficiaries not refreshed" in caplog.text
     assert report.written
