@@ -40,6 +40,7 @@ from payments.config import Settings
 from payments.context import Actor
 from payments.db import make_session_factory
 from payments.demo.population import generated_rows
+from payments.disbursements import outbox
 from payments.disbursements.approval import approve_batch, submit_batch
 from payments.disbursements.building import build_batches
 from payments.disbursements.dispatch import DispatchConfig, Dispatcher
@@ -124,7 +125,7 @@ class Transaction:
     next chunk claimed (`claimed`), with the ledger rows they wrote."""
 
     batch_id: int
-    answered: list[tuple[Any, ...]] = field(default_factory=list)  # final payout columns + id
+    answered: list[tuple[Any, ...]] = field(default_factory=list)  # final columns, id, state it was
     claimed: list[int] = field(default_factory=list)  # payout ids moved to sending
     entries: list[tuple[Any, ...]] = field(default_factory=list)
     postings: list[tuple[Any, ...]] = field(default_factory=list)
@@ -164,7 +165,7 @@ def dispatch_transactions(done: Path, before: Path, batch_ids: list[int], chunk:
             number = index // chunk
             place[key] = (batch_id, number)
             transactions[batch_id, number].claimed.append(payout_id)
-            transactions[batch_id, number + 1].answered.append((*final, payout_id))
+            transactions[batch_id, number + 1].answered.append((*final, payout_id, "sending"))
     for entry in entries:
         batch_id, number = place[entry[ENTRY_COLUMNS.index("payout_ref")]]
         initiated = entry[ENTRY_COLUMNS.index("kind")] == EntryKind.PAYOUT_INITIATED
@@ -203,13 +204,14 @@ def sql_ceiling(done: Path, before: Path, batch_ids: list[int], chunk: int) -> f
                 connection.execute(_SEALED, (batch_id,)).fetchall()
             connection.execute(_LEASE, ("bench", "2030-01-01 00:00:00.000000", batch_id))
             connection.executemany(_ANSWER, transaction.answered)
-            connection.execute(_QUEUED, (batch_id, len(transaction.claimed))).fetchall()
+            connection.execute(_QUEUED, (batch_id, "queued", len(transaction.claimed))).fetchall()
             connection.executemany(_POSTING_INSERT, transaction.postings)
             connection.executemany(_ENTRY_INSERT, transaction.entries)
             connection.executemany(_BALANCE_UPSERT, _balance_changes(transaction.postings))
             for start in range(0, len(transaction.claimed), 500):
                 ids = transaction.claimed[start : start + 500]
-                connection.execute(_SENDING.format(", ".join("?" * len(ids))), ("2025-08-31", *ids))
+                sending = ("sending", "2025-08-31 00:00:00.000000", "queued", *ids)
+                connection.execute(_SENDING.format(", ".join("?" * len(ids))), sending)
             connection.execute("COMMIT")
 
     elapsed = timed(replay)
@@ -226,22 +228,12 @@ def _balance_changes(postings: list[tuple]) -> list[tuple[int, int, int]]:
     return [(account_id, delta, seq) for account_id, (delta, seq) in sorted(changes.items())]
 
 
-_SEALED = (
-    "SELECT payout_key, amount_vnd, instrument_sealed, instrument_key_id FROM payouts WHERE batch_id = ?"
-)
-_QUEUED = (
-    "SELECT id, payout_key, beneficiary_id, amount_vnd, beneficiary_name, instrument_sealed,"
-    " instrument_key_id FROM payouts WHERE batch_id = ? AND state = 'queued' ORDER BY id LIMIT ?"
-)
+# The dispatch's own statements (payments.disbursements.outbox), with sqlite3's marker.
+_SEALED = outbox._SEALED.format(m="?")
+_QUEUED = outbox._QUEUED.format(m="?")
+_ANSWER = outbox._MOVE.format(m="?")
+_SENDING = outbox._SENDING.format(m="?") + " AND id IN ({})"
 _LEASE = "UPDATE batches SET dispatch_holder = ?, dispatch_expires_at = ? WHERE id = ?"
-_ANSWER = (
-    "UPDATE payouts SET state = ?, reason_code = ?, reason_text = ?, provider_reference = ?, updated_at = ?"
-    " WHERE id = ? AND state = 'sending'"
-)
-_SENDING = (
-    "UPDATE payouts SET state = 'sending', send_attempts = send_attempts + 1, updated_at = ?"
-    " WHERE state = 'queued' AND id IN ({})"
-)
 
 
 # --- the runs ---------------------------------------------------------------------------------
