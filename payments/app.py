@@ -10,6 +10,7 @@ from flask import Flask, Response, g, has_request_context, redirect, request, ur
 from flask_smorest import Api
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from payments import __version__
 from payments.adapters.base import AdapterServices, PayoutAdapter
@@ -120,7 +121,7 @@ def create_app(
     return app
 
 
-def _to_console() -> Response:
+def _to_console() -> WerkzeugResponse:
     """People who type the bare address land on the console (which asks them to sign in)."""
     return redirect(url_for("console.dashboard"))
 

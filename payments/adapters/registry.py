@@ -106,7 +106,7 @@ def load_instances(path: str | Path) -> dict[str, dict[str, Any]]:
     TOML files use one table per instance (`[vietcombank]`, `kind = "bank_api"`).
     """
     file = Path(path)
-    readers: dict[str, Callable[[bytes], Any]] = {".toml": tomllib.loads, ".json": json.loads}
+    readers: dict[str, Callable[[str], Any]] = {".toml": tomllib.loads, ".json": json.loads}
     reader = readers.get(file.suffix)
     if reader is None:
         raise AdapterConfigError(f"adapter configuration must be .toml or .json, not {file.name}")

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Self
 
 from payments.adapters.loopback import Answer, LoopbackServer, Request, json_answer
 
@@ -210,7 +210,7 @@ class SimulatorBase:
         with self.book.lock:
             return dict(self.book.credits)
 
-    def __enter__(self) -> "SimulatorBase":
+    def __enter__(self) -> Self:
         self._server.start()
         return self
 

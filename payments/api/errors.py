@@ -58,7 +58,7 @@ def _http_error(error: HTTPException) -> Response:
     if status == 422 and "messages" in data:
         extra["code"] = "validation_error"
         extra["errors"] = data["messages"]
-        detail = "Some fields are missing or invalid; see `errors` for each one."
+        detail: str | None = "Some fields are missing or invalid; see `errors` for each one."
     else:
         detail = error.description
     return problem(status, error.name, detail, **extra)

@@ -107,9 +107,12 @@ def _reopen_accounts(settings: Settings, providers: DemoProviders) -> None:
             .where(PaymentInstrument.effective_to.is_(None), PaymentInstrument.account_ct.is_not(None))
         )
         for instrument, name in rows:
-            account = cipher.open("account", instrument.account_ct, instrument.account_key)
+            sealed, key_id = instrument.account_ct, instrument.account_key
+            if sealed is None or key_id is None:
+                continue  # (the query asks for an account; a row without one has nothing to open)
+            account = cipher.open("account", sealed, key_id)
             if instrument.kind == "bank":
-                providers.bank.add_account(instrument.bank_bin, account, instrument.holder_name or name)
+                providers.bank.add_account(instrument.bank_bin or "", account, instrument.holder_name or name)
             else:
                 providers.wallet.add_wallet(account, name)
 

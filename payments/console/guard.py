@@ -109,10 +109,11 @@ def check_csrf() -> None:
 
 def safe_next(target: str | None) -> str:
     """Only a path on this site: never another host (an open redirect)."""
-    parts = urlsplit(target or "")
+    target = target or ""
+    parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/console") or "\\" in target:
         return url_for("console.dashboard")
-    return target or url_for("console.dashboard")
+    return target
 
 
 def fingerprint(password_hash: str | None) -> str:

@@ -31,6 +31,7 @@ from payments.registry.model import PaymentInstrument
 from payments.registry.repository import instruments_on
 
 PAGE = 1_000
+NO_INSTRUMENT = {"code": "no_instrument", "detail": "no payment instrument in force on the payout date"}
 
 
 @dataclass
@@ -43,7 +44,6 @@ class _Candidate:
     commune: str
     citizen_id: tuple[bytes, str]  # ciphertext and key id: opened only for a cash snapshot
     instrument: PaymentInstrument | None
-    snapshot: dict[str, Any] | None = None
     reasons: list[dict[str, str]] | None = None
 
 
@@ -126,25 +126,28 @@ class BatchBuilder:
 
     def _place(self, candidate: _Candidate) -> None:
         inst = candidate.instrument
-        channel = inst.kind if inst is not None else None
-        adapter_name = self.routing.adapter_for(channel) if channel else None
         reasons = list(candidate.reasons or [])
-        if inst is not None and not self._can_pay(adapter_name, inst.kind):
+        if inst is None:  # the registry gives the reason; repeated here so no one without one is paid
+            self._hold(candidate, None, reasons or [NO_INSTRUMENT])
+            return
+        adapter_name = self.routing.adapter_for(inst.kind)
+        if adapter_name is None or not self._can_pay(adapter_name, inst.kind):
             named = f" (adapter {adapter_name!r} is not configured for it)" if adapter_name else ""
             reasons.append(
                 {"code": "channel_not_routed", "detail": f"no adapter pays the {inst.kind} channel{named}"}
             )
-            adapter_name = None
-        snapshot = self._snapshot(inst, candidate) if inst is not None and adapter_name else None
-        if snapshot is not None and not reasons:
+            self._hold(candidate, None, reasons)
+            return
+        snapshot = self._snapshot(inst, candidate)
+        if not reasons:
             reasons += provider_name_check(self.routing, adapter_name, snapshot, candidate.name)
         if reasons:
             self._hold(candidate, adapter_name, reasons)
             return
-        self._add_payout(candidate, channel, adapter_name, snapshot)
+        self._add_payout(candidate, inst, adapter_name, snapshot)
 
-    def _can_pay(self, adapter_name: str | None, channel: str) -> bool:
-        adapter = self.routing.adapters.get(adapter_name or "")
+    def _can_pay(self, adapter_name: str, channel: str) -> bool:
+        adapter = self.routing.adapters.get(adapter_name)
         return adapter is not None and CHANNEL_CAPABILITY[channel] in adapter.capabilities
 
     def _snapshot(self, inst: PaymentInstrument, candidate: _Candidate) -> dict[str, Any]:
@@ -156,7 +159,8 @@ class BatchBuilder:
                 "citizen_id": citizen_id,
                 "holder_name": candidate.name,
             }
-        account = self.cipher.open("account", inst.account_ct, inst.account_key) if inst.account_ct else None
+        sealed, key_id = inst.account_ct, inst.account_key
+        account = self.cipher.open("account", sealed, key_id) if sealed and key_id else None
         if inst.kind == "bank":
             return {"kind": "bank", "bin": inst.bank_bin, "account": account, "holder_name": inst.holder_name}
         return {"kind": "ewallet", "provider": inst.wallet_provider, "phone": account}
@@ -171,7 +175,7 @@ class BatchBuilder:
         self.holds.append(hold)
 
     def _add_payout(
-        self, candidate: _Candidate, channel: str, adapter_name: str, snapshot: dict[str, Any]
+        self, candidate: _Candidate, inst: PaymentInstrument, adapter_name: str, snapshot: dict[str, Any]
     ) -> None:
         batch = self._batch(candidate.programme, adapter_name)
         earlier = self.earlier.get(candidate.beneficiary_id, [])  # every programme: see payout_key
@@ -183,7 +187,7 @@ class BatchBuilder:
         self.payouts.append({
             "batch_id": batch.id, "payout_key": key, "beneficiary_id": candidate.beneficiary_id,
             "amount_vnd": candidate.owed_vnd, "attempt": attempt, "state": PayoutState.QUEUED,
-            "channel": channel, "instrument_id": candidate.instrument.id,
+            "channel": inst.kind, "instrument_id": inst.id,
             "instrument_sealed": sealed.ciphertext, "instrument_key_id": sealed.key_id,
             "instrument_masked": masked_snapshot(snapshot), "beneficiary_name": candidate.name,
             "commune_code": candidate.commune, "category_code": candidate.category,

@@ -7,8 +7,9 @@ nothing more, and the new holder asks the provider about whatever was left in `s
 """
 
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import CursorResult, or_, update
 from sqlalchemy.orm import Session
 
 from payments.clock import Clock
@@ -32,7 +33,7 @@ def take_lease(session: Session, batch_id: int, holder: str, lease: timedelta, c
         .values(dispatch_holder=holder, dispatch_expires_at=now + lease)
         .execution_options(synchronize_session=False)
     )
-    return taken.rowcount == 1
+    return cast(CursorResult[Any], taken).rowcount == 1
 
 
 def give_up_lease(session: Session, batch_id: int, holder: str) -> None:

@@ -6,10 +6,9 @@ and the console show only its masked copy.
 """
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from payments.adapters.creditors import BankAccount, CashPickup, Creditor, WalletAccount
-from payments.disbursements.model import Payout
 from payments.registry.crypto import PiiCipher, Sealed, mask
 
 SEALED_AS = "payout_instrument"  # the field name the encryption binds a snapshot to
@@ -39,5 +38,15 @@ def seal_snapshot(cipher: PiiCipher, snapshot: dict[str, Any]) -> Sealed:
     return cipher.seal(SEALED_AS, json.dumps(snapshot, sort_keys=True))
 
 
-def open_snapshot(cipher: PiiCipher, payout: Payout) -> dict[str, Any]:
+class SealedSnapshot(Protocol):
+    """What opening a snapshot needs of a payout (an ORM row or a plain one)."""
+
+    @property
+    def instrument_sealed(self) -> bytes: ...
+
+    @property
+    def instrument_key_id(self) -> str: ...
+
+
+def open_snapshot(cipher: PiiCipher, payout: SealedSnapshot) -> dict[str, Any]:
     return json.loads(cipher.open(SEALED_AS, payout.instrument_sealed, payout.instrument_key_id))

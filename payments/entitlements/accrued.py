@@ -60,8 +60,8 @@ def accrued_for(
         .where(Entry.enrolment_ref.in_(refs), Entry.period.in_(months), Entry.kind.in_(ACCRUAL_KINDS))
     )
     for enrolment_ref, period, key, amount, account_type in session.execute(query):
-        if account_type != accounts.AccountType.EXPENSE.value:
-            continue
+        if account_type != accounts.AccountType.EXPENSE.value or enrolment_ref is None or period is None:
+            continue  # (the IN filters already keep out a missing reference or period)
         kind, _period, _enrolment, component, *_n = key.split(":")
         item = found[(int(enrolment_ref), period, component)]
         item.amount_vnd += amount

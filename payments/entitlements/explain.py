@@ -105,5 +105,6 @@ def _booked(session: Session, enrolment_ids: list[int], months: list[Period]) ->
         )
     )
     for period, kind, amount in session.execute(query):
-        booked[period][kind] += amount
+        if period is not None:  # (the IN filter already keeps out entries without a period)
+            booked[period][kind] += amount
     return booked

@@ -144,14 +144,14 @@ def balances_as_of(
     account_type: AccountType | None = None,
     after_code: str = "",
     limit: int = 50,
-) -> list[Row[Any]]:
+) -> list[tuple[str, int]]:
     """(code, balance_vnd) per account, summed from postings up to a date and/or sequence number."""
     query = select(Account.code, func.sum(Posting.amount_vnd)).join(Account, Account.id == Posting.account_id)
     query = repository.restrict_as_of(query, as_of_date, as_of_seq)
     if account_type is not None:
         query = query.where(Account.type == AccountType(account_type).value)
     query = query.where(Account.code > after_code).group_by(Account.code).order_by(Account.code)
-    return list(session.execute(query.limit(limit)))
+    return [(code, int(total)) for code, total in session.execute(query.limit(limit))]
 
 
 EXPORT_HEADER = (

@@ -7,7 +7,7 @@ matches, exceptions, ledger entries) is collected and written together at its en
 """
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from payments.ledger.draft import EntryDraft
 from payments.ledger.services import post_entries
 from payments.reconcile import bulk
 from payments.reconcile.exceptions import Problem, raise_exceptions
+from payments.reconcile.payout_queries import PAYOUT_COLUMNS
 
 
 @dataclass(slots=True)
@@ -39,6 +40,11 @@ class HeldPayout:
     reason_code: str | None
     reason_text: str | None
     adapter: str
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> "HeldPayout":
+        """From a row whose first columns are `PAYOUT_COLUMNS` (any further ones are left out)."""
+        return cls(*row[: len(PAYOUT_COLUMNS)])
 
 
 @dataclass
@@ -84,7 +90,7 @@ class Chunk:
         for row in rows:
             payout = self.payouts.get(row[0])
             if payout is None:
-                payout = self.payouts[row[0]] = HeldPayout(*row)
+                payout = self.payouts[row[0]] = HeldPayout.of(row)
             held.append(payout)
         return held
 

@@ -152,7 +152,7 @@ def _line(row: dict[str, str], mapping: CsvMapping, position: int, number: int) 
         end_to_end_id=value.get("end_to_end_id") or None,
         provider_tx_id=value.get("provider_tx_id") or None,
         account_servicer_ref=value.get("account_servicer_ref") or None,
-        reason=mapping.reasons.get(reason, "MS03" if reason else None) if direction == CREDIT else None,
+        reason=mapping.reasons.get(reason, "MS03") if reason and direction == CREDIT else None,
         reason_text=(reason or "")[:300],
         holder_name=value.get("holder_name") or None,
         line_no=number,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from payments.audit.services import EventSpec, record_event, record_events
 from payments.clock import Clock, utcnow
 from payments.context import Actor
+from payments.db import table_of
 from payments.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from payments.reconcile import repository
 from payments.reconcile.model import ReconException, ReconExceptionEvent
@@ -74,7 +75,7 @@ def raise_exceptions(
     if not fresh:
         return []
     now = clock()
-    table = ReconException.__table__
+    table = table_of(ReconException)
     rows = [
         {"kind": p.kind, "state": "open", "fingerprint": p.fingerprint, "adapter": p.adapter,
          "payout_id": p.payout_id, "line_id": p.line_id, "import_id": p.import_id,
@@ -85,7 +86,7 @@ def raise_exceptions(
     inserted = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
     ids = list(inserted.scalars())
     session.execute(
-        insert(ReconExceptionEvent.__table__),
+        insert(table_of(ReconExceptionEvent)),
         [{"exception_id": i, "action": "raised", "actor": actor.username, "note": p.detail, "data": None,
           "at": now} for i, p in zip(ids, fresh, strict=True)],
     )  # fmt: skip

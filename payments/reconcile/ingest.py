@@ -21,6 +21,7 @@ from payments.adapters.statements import Statement
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
+from payments.db import table_of
 from payments.errors import Conflict
 from payments.reconcile import bulk, repository
 from payments.reconcile.csv_reports import CsvMapping
@@ -205,7 +206,7 @@ def _stage(
     row.line_count, row.booked_vnd = count, booked
     if statements:  # the unique identity is the database's last word if two imports race
         session.execute(
-            insert(ReconStatement.__table__),
+            insert(table_of(ReconStatement)),
             [{"import_id": row.id, "identity": i} for i in sorted(statements)],
         )
     _set_totals(row, totals)

@@ -108,7 +108,7 @@ def _batch_line(entry: CamtEntry, position: int) -> Line:
         account_servicer_ref=entry.account_servicer_ref,
         payment_info_id=batch.payment_info_id or batch.message_id,
         reference=entry.reference,
-        batch_count=batch.count or 0,
+        batch_count=batch.tx_count or 0,
         line_no=entry.line,
     )
 

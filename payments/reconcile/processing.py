@@ -197,7 +197,7 @@ def _problem(
     problem = Problem(
         kind=kind, fingerprint=f"{kind}:line:{line_id}{suffix}", adapter=chunk.adapter, detail=detail,
         payout_id=payout.id if payout else None, line_id=line_id, import_id=chunk.import_id,
-        amount_vnd=line.amount_vnd if line.amount_vnd is not None else (payout and payout.amount_vnd),
+        amount_vnd=line.amount_vnd if line.amount_vnd is not None else payout.amount_vnd if payout else None,
         data=_line_data(line),
     )  # fmt: skip
     chunk.problems.append(problem)
@@ -207,7 +207,7 @@ def _raise_flags(chunk: Chunk, flagged: list[tuple[int, Flag]]) -> None:
     """Pass 4 for unmatched movements: suggestions stored with the exception."""
     amounts = [f.line.amount_vnd for _, f in flagged if f.kind == UNMATCHED and f.line.amount_vnd]
     found = payout_queries.suggestion_pool(chunk.session, amounts) if amounts else []
-    pool = [_candidate(HeldPayout(*row[:-1]), sent_at=row.updated_at) for row in found]
+    pool = [_candidate(HeldPayout.of(row), sent_at=row.updated_at) for row in found]
     for line_id, flag in flagged:
         extra = {"candidates": [_brief(c) for c in flag.candidates]}
         if flag.kind == UNMATCHED and flag.line.amount_vnd:

@@ -34,6 +34,7 @@ from payments.adapters.vocabulary import PayoutStatus
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
+from payments.db import table_of
 from payments.disbursements.model import Payout
 from payments.disbursements.outcomes import apply_outcome
 from payments.errors import NotFound, RuleViolation
@@ -201,7 +202,7 @@ def _record_match(session: Session, plan: WriteOff, payout: Payout, clock: Clock
         "line_id": plan.line_id, "payout_id": payout.id, "match_pass": DECIDED_BY_A_PERSON,
         "outcome": plan.outcome, "movement": True, "direction": plan.line.direction, "created_at": clock(),
     }  # fmt: skip
-    session.execute(insert(ReconMatch.__table__), [row])
+    session.execute(insert(table_of(ReconMatch)), [row])
 
 
 def _draft(plan: WriteOff, row: ReconException, actor: Actor, day: date) -> EntryDraft:

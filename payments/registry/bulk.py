@@ -28,7 +28,7 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
 def _converted(values: list[Any], processor: Any) -> list[Any]:
     """Column values through the processor; a repeated value (a chunk's timestamp) converts once."""
     cache: dict[Any, Any] = {}
-    out = []
+    out: list[Any] = []
     for value in values:
         if value is None:
             out.append(None)

@@ -10,19 +10,22 @@ from typing import Any
 from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Row
 
+from payments.db import table_of
 from payments.registry.bulk import bulk_insert
 from payments.registry.import_context import ImportContext
 from payments.registry.import_rows import ParsedRow
 from payments.registry.model import Enrolment, EnrolmentVersion
 from payments.registry.validation import Terms, coerce_parameters
 
-E, V = Enrolment.__table__, EnrolmentVersion.__table__
+E, V = table_of(Enrolment), table_of(EnrolmentVersion)
+Amendments = list[tuple[dict[str, Any], dict[str, Any]]]  # (new version row, enrolment change)
 
 
 def write_enrolments(context: ImportContext, rows: list[ParsedRow], ids: dict[str, int]) -> None:
     """Enrol or amend for every row, `ids` giving each citizen ID's beneficiary id."""
     current = _current_enrolments(context, list(ids.values()))
-    fresh, amended = [], []
+    fresh: list[tuple[int, ParsedRow, Terms]] = []
+    amended: Amendments = []
     for row in rows:
         pid, terms = ids[row.person.citizen_id], _coerced(context, row.terms)
         old = current.get((pid, terms.programme))
@@ -39,7 +42,7 @@ def write_enrolments(context: ImportContext, rows: list[ParsedRow], ids: dict[st
         context.report.enrolment_versions_added += len(amended)
 
 
-def _amend(context: ImportContext, row: ParsedRow, terms: Terms, old: Row[Any], amended: list) -> None:  # type: ignore[type-arg]
+def _amend(context: ImportContext, row: ParsedRow, terms: Terms, old: Row[Any], amended: Amendments) -> None:
     effective = row.effective_date or context.today
     if old.status == "terminated":
         return context.problem(row, "decision_number", "the enrolment under this decision is terminated")
@@ -97,7 +100,7 @@ def _insert_enrolments(context: ImportContext, fresh: list[tuple[int, ParsedRow,
     context.changed.update(row.line for _, row, _ in fresh)
 
 
-def _current_enrolments(context: ImportContext, person_ids: list[int]) -> dict[tuple[int, str], Row[Any]]:
+def _current_enrolments(context: ImportContext, person_ids: list[int]) -> dict[tuple[int, str], Any]:
     query = (
         select(
             E.c.id,

@@ -4,13 +4,14 @@ import_writer.py."""
 
 from sqlalchemy import select, update
 
+from payments.db import table_of
 from payments.registry.bulk import bulk_insert
 from payments.registry.import_context import ImportContext
 from payments.registry.import_rows import ParsedRow
 from payments.registry.instruments import instrument_values
 from payments.registry.model import PaymentInstrument
 
-P = PaymentInstrument.__table__
+P = table_of(PaymentInstrument)
 
 
 def write_instruments(

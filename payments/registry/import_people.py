@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Row
 
+from payments.db import table_of
 from payments.registry.bulk import bulk_insert
 from payments.registry.enrolments import close_for_move
 from payments.registry.import_context import ImportContext
@@ -16,7 +17,7 @@ from payments.registry.model import Beneficiary, BeneficiaryVersion
 from payments.registry.units import is_move, successor_map
 from payments.registry.validation import Person
 
-B = Beneficiary.__table__
+B = table_of(Beneficiary)
 PERSON_COLUMNS = ("full_name", "date_of_birth", "sex", "commune_code", "phone_bidx", "legacy_id_bidx")
 
 
@@ -159,7 +160,7 @@ def _versions(
 ) -> None:
     bulk_insert(
         context.session,
-        BeneficiaryVersion.__table__,
+        table_of(BeneficiaryVersion),
         [
             {
                 "beneficiary_id": pid,

@@ -151,7 +151,7 @@ def previous_instrument_ends(session: Session, beneficiary_ids: list[int], on: d
         .where(PaymentInstrument.beneficiary_id.in_(beneficiary_ids), PaymentInstrument.effective_to <= on)
         .group_by(PaymentInstrument.beneficiary_id)
     )
-    return {row[0]: row[1] for row in session.execute(query)}
+    return {person: ended for person, ended in session.execute(query) if ended is not None}
 
 
 def sharers_of_accounts(session: Session, account_indexes: list[str], on: date) -> dict[str, set[int]]:
@@ -163,7 +163,8 @@ def sharers_of_accounts(session: Session, account_indexes: list[str], on: date) 
     )
     sharers: dict[str, set[int]] = {}
     for bidx, beneficiary_id in session.execute(query):
-        sharers.setdefault(bidx, set()).add(beneficiary_id)
+        if bidx is not None:  # (the IN filter already keeps out instruments without an account)
+            sharers.setdefault(bidx, set()).add(beneficiary_id)
     return sharers
 
 

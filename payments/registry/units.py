@@ -28,9 +28,11 @@ def current_successor(session: Session, code: str, on_date: date) -> str:
     """The unit that stands for `code` on `on_date`: itself while valid, else its successor,
     followed until one is valid ('60' on 2025-07-01 -> '68'). A 2-digit code is a province,
     a 5-digit code a commune. Raises NotFound for an unknown code."""
-    model = Province if len(code) == 2 else Commune
+    province = len(code) == 2
     for _ in range(_MAX_CHAIN):
-        unit = session.get(model, code)
+        unit: Province | Commune | None = (
+            session.get(Province, code) if province else session.get(Commune, code)
+        )
         if unit is None:
             raise NotFound(f"administrative unit {code!r} does not exist")
         if unit.valid_to is None or unit.valid_to >= on_date or unit.successor_code is None:

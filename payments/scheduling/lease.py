@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from payments.clock import Clock, utcnow
-from payments.db import dialect_name
+from payments.db import dialect_name, table_of
 from payments.scheduling.model import SchedulerLease
 
 SCHEDULER_LEASE = "scheduler"
@@ -23,7 +23,7 @@ def acquire_lease(
     """Take or renew the lease for `ttl`. True if `holder` holds it afterwards. Commit is the caller's."""
     now = clock()
     insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
-    table = SchedulerLease.__table__
+    table = table_of(SchedulerLease)
     statement = (
         insert(table)
         .values(name=name, holder=holder, acquired_at=now, expires_at=now + ttl)

@@ -38,7 +38,7 @@ def reading(what: str) -> Iterator[None]:
 def reason_of(raw: str | None, status: PayoutStatus) -> tuple[ReasonCode | None, str]:
     if status not in (PayoutStatus.REJECTED, PayoutStatus.RETURNED):
         return None, ""
-    if raw in ReasonCode.__members__:
+    if raw is not None and raw in ReasonCode.__members__:
         return ReasonCode(raw), ""
     return ReasonCode.MS03, raw or ""
 
@@ -120,7 +120,7 @@ def _line(entry: dict[str, Any]) -> StatementLine:
         instr_id=entry.get("instr_id"),
         provider_tx_id=entry.get("transaction_id"),
         account_servicer_ref=entry.get("servicer_ref"),
-        reason=ReasonCode(reason) if reason in ReasonCode.__members__ else None,
+        reason=ReasonCode(reason) if reason is not None and reason in ReasonCode.__members__ else None,
         remittance_info=entry.get("remittance") or "",
         status=entry.get("status", "BOOK"),
     )

@@ -120,7 +120,7 @@ def _batch(b: Builder, details: etree._Element, batch: BatchInfo) -> None:
     btch = b.add(details, "Btch")
     b.opt(btch, "MsgId", batch.message_id)
     b.opt(btch, "PmtInfId", batch.payment_info_id)
-    b.opt(btch, "NbOfTxs", None if batch.count is None else str(batch.count))
+    b.opt(btch, "NbOfTxs", None if batch.tx_count is None else str(batch.tx_count))
     b.opt(btch, "TtlAmt", None if batch.total_vnd is None else str(batch.total_vnd), Ccy="VND")
     b.opt(btch, "CdtDbtInd", batch.credit_debit)
 

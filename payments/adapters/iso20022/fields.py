@@ -191,8 +191,10 @@ class Here:
         raise self.fail("neither Dt nor DtTm is given", node)
 
     def required_day(self, path: str) -> date:
-        self.child(path)
-        return self.day(path)  # type: ignore[return-value] - present, so Dt or DtTm or an error
+        self.child(path)  # raises when the element is missing
+        found = self.day(path)
+        assert found is not None  # present, so Dt or DtTm, or day() raised
+        return found
 
     def moment(self, path: str) -> datetime:
         """An ISODateTime as aware UTC."""

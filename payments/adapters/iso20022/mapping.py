@@ -94,7 +94,8 @@ def latest(reports: list["Reported"]) -> "Reported | None":
     within one file a transaction's own status outranks its group's."""
     ordered = sorted(reports, key=lambda r: (r.created_at, r.file, r.per_transaction))
     final = [r for r in ordered if r.status in SETTLED or r.status == "RJCT"]
-    return (final or ordered or [None])[-1]
+    chosen = final or ordered
+    return chosen[-1] if chosen else None
 
 
 def status_from_report(

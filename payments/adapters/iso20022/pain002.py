@@ -8,6 +8,7 @@ simulator writes pain.002.001.12, checked against the official XSD.
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from lxml import etree
 
@@ -251,6 +252,6 @@ def _add_transaction(node: etree._Element, tx: TransactionStatus) -> None:
         _B.add(node, "OrgnlTxRef/Amt/InstdAmt", str(tx.amount_vnd), Ccy="VND")
 
 
-def with_header(report: StatusReport, **changes: object) -> StatusReport:
+def with_header(report: StatusReport, **changes: Any) -> StatusReport:
     """A copy with header fields changed (the simulator's duplicate reports get a new MsgId)."""
     return replace(report, header=replace(report.header, **changes))

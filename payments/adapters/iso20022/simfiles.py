@@ -180,16 +180,16 @@ class FileWriter:
         refs = self._refs.get(entry.key)
         return CamtTransaction(
             end_to_end_id=entry.key,
-            instruction_id=refs and refs.instruction_id,
-            payment_info_id=refs and refs.payment_info_id,
-            message_id=refs and refs.message_id,
+            instruction_id=refs.instruction_id if refs else None,
+            payment_info_id=refs.payment_info_id if refs else None,
+            message_id=refs.message_id if refs else None,
             account_servicer_ref=entry.servicer_ref,
             transaction_id=entry.tx_id,
             amount_vnd=entry.amount_vnd,
             credit_debit=entry.direction,
             return_reason=entry.reason if entry.direction == "CRDT" else None,
-            creditor_name=refs and refs.creditor_name,
-            creditor_account=refs and refs.creditor_account,
+            creditor_name=refs.creditor_name if refs else None,
+            creditor_account=refs.creditor_account if refs else None,
         )
 
     def _write(self, prefix: str, ident: str, data: bytes) -> Path:

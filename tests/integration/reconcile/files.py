@@ -64,7 +64,7 @@ def _entry(b: Booking, n: int, day: date, tag: str) -> CamtEntry:
     if b.block is not None:
         batch = BatchInfo(None, b.block, b.count, b.amount_vnd, b.direction)
         return CamtEntry(
-            statement_id="S", index=n, line=None, amount_vnd=b.amount_vnd, credit_debit=b.direction,
+            statement_id="S", position=n, line=None, amount_vnd=b.amount_vnd, credit_debit=b.direction,
             status="BOOK", booking_date=b.day or day, value_date=None, account_servicer_ref=reference,
             batches=(batch,),
         )  # fmt: skip
@@ -74,7 +74,7 @@ def _entry(b: Booking, n: int, day: date, tag: str) -> CamtEntry:
         return_reason=b.reason, creditor_name=b.name,
     )  # fmt: skip
     return CamtEntry(
-        statement_id="S", index=n, line=None, amount_vnd=b.amount_vnd, credit_debit=b.direction,
+        statement_id="S", position=n, line=None, amount_vnd=b.amount_vnd, credit_debit=b.direction,
         status="BOOK", booking_date=b.day or day, value_date=None, account_servicer_ref=reference,
         transactions=(tx,),
     )  # fmt: skip

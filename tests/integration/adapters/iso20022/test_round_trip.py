@@ -156,7 +156,7 @@ def test_a_batch_booked_file_is_one_debit_on_the_statement_split_back_into_payou
     [report] = read_camt(bank.close_day())
     [entry] = report.entries
     [batch] = entry.batches
-    assert (entry.amount_vnd, batch.count, batch.total_vnd) == (500_000, 2, 500_000)
+    assert (entry.amount_vnd, batch.tx_count, batch.total_vnd) == (500_000, 2, 500_000)
     statement = adapter.fetch_statement(bank.clock().date())
     assert [(e.end_to_end_id, e.amount_vnd) for e in statement.entries] == [
         ("P-1", 200_000),

@@ -56,14 +56,14 @@ def test_an_entry_carries_its_amount_direction_dates_and_our_references():
         "B-2024-08-1a2b3c4d5e6f",
     )
     assert tx.creditor_name == "NGUYEN THI DAO"
-    assert (entry.statement_id, entry.index, entry.line) == ("STMT-20240821-1", 1, 17)
+    assert (entry.statement_id, entry.position, entry.line) == ("STMT-20240821-1", 1, 17)
 
 
 def test_a_batch_entry_gives_its_count_total_and_each_transaction():
     [report] = read_camt(CAMT053)
     batch_entry = report.entries[1]
     [batch] = batch_entry.batches
-    assert (batch.payment_info_id, batch.count, batch.total_vnd, batch.credit_debit) == (
+    assert (batch.payment_info_id, batch.tx_count, batch.total_vnd, batch.credit_debit) == (
         "B-2024-08-99aa",
         2,
         500_000,
