@@ -81,8 +81,9 @@ def accrue(
     """Accrue `period` for everyone (and bring changed earlier months up to date).
 
     Idempotent: running it again posts nothing. Commits once per chunk of people. A person
-    whose facts cannot be computed (a missing rate, an unknown category) is listed in
-    `problems` and skipped; the rest are still paid.
+    whose facts cannot be computed for a month (a missing rate, an unknown category) is listed
+    in `problems` and that month of theirs is left as it was: nothing accrued, nothing taken
+    back. The rest are still paid.
     """
     started_at = clock()
     summary = AccrualSummary(str(period))
@@ -119,10 +120,9 @@ class _Chunk:
 
     def run(self, page: dict[int, list[int]]) -> None:
         enrolment_ids = [e for ids in page.values() for e in ids]
-        months_by_person = self.page_owed.months_by_person
         already = ledger_view.accrued_for(self.session, enrolment_ids, self.page_owed.months)
         owed = self.page_owed.owed
-        owed = owed + _vanished(self.session, owed, already, page, months_by_person)
+        owed = owed + _vanished(self.session, owed, already, page, self.page_owed)
         self.summary.problems += self.page_owed.problems
         drafts: list[EntryDraft] = []
         shortfalls: list[Shortfall] = []
@@ -213,17 +213,22 @@ def _vanished(
     owed: list[Owed],
     already: dict[tuple[int, str, str], ledger_view.Accrued],
     page: dict[int, list[int]],
-    months_by_person: dict[int, list[Period]],
+    page_owed: PageOwed,
 ) -> list[Owed]:
-    """A zero for each component accrued before but owed nothing now (after a late death, say)."""
+    """A zero for each component accrued before but owed nothing now (after a late death, say).
+
+    Not for a person's month whose facts could not be computed (`page_owed.unknown`): not
+    knowing what is owed there is no reason to take back what was accrued."""
+    months_by_person, unknown = page_owed.months_by_person, page_owed.unknown
     seen = {_key(o) for o in owed}
     person_of = {e: b for b, ids in page.items() for e in ids}
     gone = [
-        (enrolment_id, Period.parse(month), component)
+        (enrolment_id, period, component)
         for (enrolment_id, month, component), item in already.items()
         if item.amount_vnd != 0
         and (enrolment_id, month, component) not in seen
-        and Period.parse(month) in months_by_person[person_of[enrolment_id]]
+        and (period := Period.parse(month)) in months_by_person[person_of[enrolment_id]]
+        and (person_of[enrolment_id], period) not in unknown
     ]
     if not gone:
         return []

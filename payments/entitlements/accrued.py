@@ -2,13 +2,16 @@
 
 Queries only. Accrual entries are keyed `accrual:<period>:<enrolment>:<component>` and
 adjustments `adjust:<period>:<enrolment>:<component>:<n>`; the expense posting of each gives
-the amount owed by that entry (negative for a recovery).
+the amount owed by that entry (negative for a recovery). A correction in the ledger is a
+`reversal` entry (ledger.services.reverse_entry): it keeps the enrolment and period of the
+entry it reverses and negates its postings, so it counts towards the same component.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -17,10 +20,12 @@ from payments.audit.model import AuditEvent
 from payments.entitlements.model import Rate
 from payments.entitlements.period import Period
 from payments.ledger import accounts
+from payments.ledger.draft import EntryKind
 from payments.ledger.model import Account, Balance, Entry, Posting
 from payments.registry.model import BeneficiaryVersion, Enrolment, EnrolmentVersion
 
 ACCRUAL_KINDS = ("accrual", "arrears", "recovery")
+_READ_KINDS = (*ACCRUAL_KINDS, EntryKind.REVERSAL.value)
 RUN_ACTION = "accrual.run"
 
 
@@ -54,20 +59,36 @@ def accrued_for(
     # started from the one expense account and read every posting ever made to it (a chunk of
     # an accrual took 1.6 s with 440,000 entries in the ledger, and more with every chunk).
     query = (
-        select(Entry.enrolment_ref, Entry.period, Entry.idempotency_key, Posting.amount_vnd, Account.type)
+        select(
+            Entry.seq, Entry.reverses_seq, Entry.enrolment_ref, Entry.period, Entry.kind,
+            Entry.idempotency_key, Posting.amount_vnd, Account.type,
+        )
         .join(Posting, Posting.entry_seq == Entry.seq)
         .join(Account, Account.id == Posting.account_id)
-        .where(Entry.enrolment_ref.in_(refs), Entry.period.in_(months), Entry.kind.in_(ACCRUAL_KINDS))
-    )
-    for enrolment_ref, period, key, amount, account_type in session.execute(query):
-        if account_type != accounts.AccountType.EXPENSE.value or enrolment_ref is None or period is None:
-            continue  # (the IN filters already keep out a missing reference or period)
-        kind, _period, _enrolment, component, *_n = key.split(":")
-        item = found[(int(enrolment_ref), period, component)]
-        item.amount_vnd += amount
-        item.has_accrual |= kind == "accrual"
-        item.adjustments += kind == "adjust"
+        .where(Entry.enrolment_ref.in_(refs), Entry.period.in_(months), Entry.kind.in_(_READ_KINDS))
+    )  # fmt: skip
+    rows = [row for row in session.execute(query) if row.type == accounts.AccountType.EXPENSE.value]
+    # A reversal keeps the enrolment and period of what it reverses, so the whole chain (an
+    # entry, its reversal, a reversal of that) is among these rows.
+    by_seq = {row.seq: row for row in rows}
+    for row in rows:
+        original = _reversed_root(row, by_seq)
+        if original is None or row.enrolment_ref is None or row.period is None:
+            continue  # a reversal of something else (the IN filters keep out a missing reference)
+        kind, _period, _enrolment, component, *_n = original.idempotency_key.split(":")
+        item = found[(int(row.enrolment_ref), row.period, component)]
+        item.amount_vnd += row.amount_vnd
+        if row is original:  # a reversal is not an adjustment: the next `adjust:…:<n>` is still free
+            item.has_accrual |= kind == "accrual"
+            item.adjustments += kind == "adjust"
     return found
+
+
+def _reversed_root(row: Any, by_seq: dict[int, Any]) -> Any | None:
+    """The accrual, arrears or recovery entry that `row` is or (through reversals) undoes."""
+    while row is not None and row.kind == EntryKind.REVERSAL.value:
+        row = by_seq.get(row.reverses_seq)
+    return row
 
 
 def accrued_periods(session: Session, before: Period) -> list[Period]:

@@ -6,8 +6,10 @@ exactly and rounded once (payments.entitlements.rounding).
 
 Rules (DOMAIN.md): due from the month the decision is signed (1); nothing after the month of
 death or of loss of eligibility (2); one BTXH allowance per person, the highest of all its
-coefficients and the social pension (3); NCC enrolments are each paid in full; the funeral
-grant is paid once, the highest applicable, for the month after death.
+coefficients and the social pension (3); NCC enrolments are each paid in full, but a category
+once a month: the enrolment that continues another in the same category (the new commune's,
+after a move: rule 6) is due once the earlier one is not; the funeral grant is paid once, the
+highest applicable, for the month after death.
 """
 
 from collections.abc import Iterable
@@ -53,8 +55,11 @@ def assess_month(
     notes: list[Note] = []
     found: list[Candidate] = []
     components: list[Component] = []
+    ncc_paid: dict[str, EnrolmentFacts] = {}  # category: the enrolment paying it this month
     for enrolment in ordered:
         reason = not_due(enrolment, person, period)
+        if reason is None and enrolment.programme is Programme.NCC:
+            reason = _already_paid(enrolment, ncc_paid)
         if reason is not None:
             notes.append(reason)
         elif enrolment.programme is Programme.BTXH:
@@ -62,6 +67,7 @@ def assess_month(
             found += candidates
             notes += reasons
         else:
+            ncc_paid[enrolment.category] = enrolment
             components += [_dated(c, enrolment, person) for c in ncc.components(enrolment, period, rates)]
     if found:
         components.append(_highest(found, period, {e.enrolment_id: e for e in ordered}, person, notes))
@@ -88,6 +94,20 @@ def not_due(enrolment: EnrolmentFacts, person: PersonFacts, period: Period) -> N
     if enrolment.status is Status.TERMINATED and enrolment.end_month is None:
         return Note(eid, "DOMAIN rule 2", "terminated without an end month: nothing is due")
     return None
+
+
+def _already_paid(enrolment: EnrolmentFacts, paid: dict[str, EnrolmentFacts]) -> Note | None:
+    """An NCC category is paid once a month: by the earliest enrolment due in it. In the month
+    of a move both the old commune's enrolment (due through that month) and the new one (due
+    from its decision) may be due; the old one pays it."""
+    earlier = paid.get(enrolment.category)
+    if earlier is None:
+        return None
+    reason = (
+        f"{enrolment.category} is paid once a month; enrolment {earlier.enrolment_id} pays it for "
+        "this month (the month of a move stays with the old commune's enrolment)"
+    )
+    return Note(enrolment.enrolment_id, "DOMAIN rule 6", reason)
 
 
 def funeral_grant(

@@ -40,6 +40,9 @@ class PageOwed:
     owed: list[Owed]
     tallied_as: dict[int, tuple[str, str, str]]  # enrolment id: (programme, category, commune)
     problems: list[dict[str, Any]]  # people whose facts could not be computed, and why
+    # (person, month) pairs behind `problems`: what is owed there is unknown, not nothing, so
+    # the run leaves what was accrued for them alone.
+    unknown: set[tuple[int, Period]]
 
 
 @contextmanager
@@ -99,7 +102,7 @@ def owed_on_page(
     enrolment_ids = [e for ids in page.values() for e in ids]
     months_by_person = {b: plan.months_for(b, accrued_months) for b in page}
     all_months = sorted({m for months in months_by_person.values() for m in months})
-    result = PageOwed(months_by_person, all_months, [], {}, [])
+    result = PageOwed(months_by_person, all_months, [], {}, [], set())
     for month in all_months:
         by_person: dict[int, list[EnrolmentFacts]] = {}
         for facts in facts_on(session, enrolment_ids, month.last_day):
@@ -109,24 +112,30 @@ def owed_on_page(
                     facts.programme, facts.category_code, facts.current_commune_code
                 )  # fmt: skip
         for person_facts in by_person.values():
-            result.owed.extend(_owed_to_person(person_facts, month, rates, result.problems))
+            _add_owed(result, person_facts, month, rates)
     return result
 
 
-def _owed_to_person(
-    facts: list[EnrolmentFacts], month: Period, rates: RateSet, problems: list[dict[str, Any]]
-) -> list[Owed]:
+def _add_owed(result: PageOwed, facts: list[EnrolmentFacts], month: Period, rates: RateSet) -> None:
+    """What one person is owed for `month`, added to `result`; when it cannot be worked out, a
+    problem for each of their enrolments instead, and the person's month marked unknown."""
     try:
-        pairs = [calculator_facts(f) for f in facts]
-        person, enrolments = pairs[0][0], [e for _p, e in pairs]
-        components = calculate_month(person, enrolments, month, rates)
-        grant = funeral_grant(person, enrolments, rates)
-        if grant is not None and grant.period == month:
-            components.append(grant)
+        result.owed.extend(_owed_to_person(facts, month, rates))
     except PaymentsError as error:
         where = {"period": str(month), "problem": error.detail}
-        problems += [{"enrolment_id": f.enrolment_id} | where for f in facts]
-        return []
+        result.problems.extend({"enrolment_id": f.enrolment_id} | where for f in facts)
+        result.unknown.add((facts[0].beneficiary_id, month))
+
+
+def _owed_to_person(facts: list[EnrolmentFacts], month: Period, rates: RateSet) -> list[Owed]:
+    """What one person is owed for `month`. Raises PaymentsError when it cannot be worked out
+    (a missing rate, an unknown category)."""
+    pairs = [calculator_facts(f) for f in facts]
+    person, enrolments = pairs[0][0], [e for _p, e in pairs]
+    components = calculate_month(person, enrolments, month, rates)
+    grant = funeral_grant(person, enrolments, rates)
+    if grant is not None and grant.period == month:
+        components.append(grant)
     programme = {f.enrolment_id: f.programme for f in facts}
     person_id = facts[0].beneficiary_id
     return [

@@ -1,8 +1,9 @@
 """Which months an accrual run brings up to date, and for whom.
 
 The month being accrued, for everyone; every earlier month whose figures changed since the
-previous run (a late rate decree) for everyone; and, for one person, every accrued month from
-the first one a late decision or death touches.
+previous run (a late rate decree) for everyone; the accrued months of a span asked for, for
+everyone; and, for one person, every accrued month from the first one a late decision or
+death touches.
 """
 
 from dataclasses import dataclass
@@ -30,14 +31,17 @@ class Plan:
 
 
 def plan_run(session: Session, period: Period, recompute: tuple[Period, Period] | None) -> Plan:
-    """The months to recompute: those asked for, or those touched by changes since the last run."""
+    """The months to recompute: those touched by changes since the last run, and for everyone
+    the accrued months within `recompute` (first, last), if given.
+
+    A span adds to the changes, never replaces them: every run is recorded as the next run's
+    starting point, so a change this run did not bring up to date would never be."""
     accrued = ledger_view.accrued_periods(session, before=period)
+    asked: set[Period] = set()
     if recompute is not None:
         first, last = recompute
-        months = {p for p in accrued if first <= p <= last} | {period}
-        return Plan(period, tuple(sorted(months)), {})
+        asked = {p for p in accrued if first <= p <= last}
     since = ledger_view.previous_run_started(session)
-    if since is None:
-        return Plan(period, (period,), {})
-    changes = ledger_view.changes_since(session, since, accrued)
-    return Plan(period, tuple(sorted(changes.rate_periods | {period})), changes.people_from)
+    changes = ledger_view.Changes() if since is None else ledger_view.changes_since(session, since, accrued)
+    months = changes.rate_periods | asked | {period}
+    return Plan(period, tuple(sorted(months)), changes.people_from)

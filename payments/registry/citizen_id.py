@@ -1,4 +1,5 @@
-"""Vietnamese identifiers: the 12-digit citizen ID (CCCD), the legacy 9-digit CMND, phones.
+"""Vietnamese identifiers: the 12-digit citizen ID (CCCD), the legacy 9-digit CMND, phones,
+bank account numbers. Digits are the ASCII digits 0-9 only.
 
 Pure functions. A CCCD is: 3 digits for the province where the birth was registered, one
 digit for century and sex (1900s: 0 male / 1 female, 2000s: 2 / 3, 2100s: 4 / 5, ...), the
@@ -21,10 +22,14 @@ PROVINCE_OF_BIRTH_CODES = frozenset(
         72, 74, 75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
     )
 )  # fmt: skip
-_CCCD = re.compile(r"\d{12}")
-_CMND = re.compile(r"\d{9}")
-_PHONE = re.compile(r"0\d{9}")
+# [0-9], not \d: \d also matches full-width, Arabic-Indic and every other script's digits, and
+# a citizen ID written in those would pass and get a blind index of its own (a second person).
+_CCCD = re.compile(r"[0-9]{12}")
+_CMND = re.compile(r"[0-9]{9}")
+_PHONE = re.compile(r"0[0-9]{9}")
+_ACCOUNT_NUMBER = re.compile(r"[0-9]{6,19}")
 _PHONE_NOISE = re.compile(r"[\s.\-()]")
+_ASCII_DIGITS_ONLY = "digits 0-9 only; full-width digits and other scripts' digits are refused"
 
 
 def century_sex_digit(date_of_birth: date, sex: str) -> str:
@@ -40,7 +45,7 @@ def citizen_id_problems(citizen_id: str, date_of_birth: date | None, sex: str | 
     and the province code are then checked.
     """
     if not _CCCD.fullmatch(citizen_id):
-        return ["a citizen ID has exactly 12 digits"]
+        return ["a citizen ID has exactly 12 digits" + _non_ascii_hint(citizen_id)]
     problems = []
     if citizen_id[:3] not in PROVINCE_OF_BIRTH_CODES:
         problems.append(f"{citizen_id[:3]} is not a province-of-birth code (001 to 096)")
@@ -66,7 +71,9 @@ def make_citizen_id(province_code: str, date_of_birth: date, sex: str, serial: i
 
 
 def legacy_id_problem(legacy_id: str) -> str | None:
-    return None if _CMND.fullmatch(legacy_id) else "a legacy ID (CMND) has exactly 9 digits"
+    if _CMND.fullmatch(legacy_id):
+        return None
+    return "a legacy ID (CMND) has exactly 9 digits" + _non_ascii_hint(legacy_id)
 
 
 def normalise_phone(raw: str) -> str:
@@ -79,5 +86,20 @@ def normalise_phone(raw: str) -> str:
 
 
 def phone_problem(phone: str) -> str | None:
-    """For a normalised phone: None when it is a 10-digit mobile number `0\\d{9}`."""
-    return None if _PHONE.fullmatch(phone) else "a phone number is 10 digits starting with 0 (or +84)"
+    """For a normalised phone: None when it is a 10-digit mobile number `0[0-9]{9}`."""
+    if _PHONE.fullmatch(phone):
+        return None
+    return "a phone number is 10 digits starting with 0 (or +84)" + _non_ascii_hint(phone)
+
+
+def account_number_problem(account_number: str) -> str | None:
+    """None when a bank account number is 6 to 19 digits 0-9."""
+    if _ACCOUNT_NUMBER.fullmatch(account_number):
+        return None
+    return "an account number is 6 to 19 digits" + _non_ascii_hint(account_number)
+
+
+def _non_ascii_hint(value: str) -> str:
+    """Why a value that looks right is refused: digits that are not 0-9 (so the person is not
+    registered twice under two spellings of one number)."""
+    return f" ({_ASCII_DIGITS_ONLY})" if any(c.isdigit() and not c.isascii() for c in value) else ""

@@ -6,7 +6,7 @@ is simply the highest version recorded by T and effective by D (repository.enrol
 """
 
 from dataclasses import asdict, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -105,6 +105,8 @@ def change_status(
 ) -> EnrolmentVersion:
     """`change` is 'suspended', 'resumed' or 'terminated', with a reason, from `effective_date`.
 
+    A termination keeps the month of `effective_date` due and nothing after (DOMAIN rule 2):
+    the end month becomes that month, unless an earlier one is already recorded (see _ended).
     Raises RuleViolation for a transition the current status does not allow (suspending a
     suspended enrolment, anything after termination) or a missing reason."""
     if change not in TRANSITIONS:
@@ -117,6 +119,8 @@ def change_status(
         raise RuleViolation(f"an enrolment that is {enrolment.status} cannot be {change}", field="status")
     current = repository.current_enrolment_version(session, enrolment)
     terms = terms_of(enrolment, current)
+    if new_status == "terminated":
+        terms = _ended(enrolment, terms, effective_date)
     return _append(
         session, actor, enrolment, terms, new_status, reason.strip(), change, effective_date, clock
     )
@@ -133,22 +137,21 @@ def close_for_move(
     clock: Clock = utcnow,
 ) -> list[int]:
     """DOMAIN rule 6: a move to another commune closes the person's open enrolments at the old
-    commune. They stay due through the month of the move and nothing after; payment resumes
-    only with the new commune's decision (a new enrolment). Returns the ids closed. Raises
-    RuleViolation when an enrolment has a change dated after the move (say the move's date)."""
+    commune. They stay due through the month of the move (a suspended one: see _ended) and
+    nothing after; payment resumes only with the new commune's decision (a new enrolment).
+    Returns the ids closed. Raises RuleViolation when an enrolment has a change dated after
+    the move (say the move's date)."""
     reason = (
         f"moved from commune {from_commune} to {to_commune} on {moved_on}: "
         "payment resumes with the new commune's decision (DOMAIN rule 6)"
     )
-    last_month = moved_on.replace(day=1)
     query = select(Enrolment).where(
         Enrolment.beneficiary_id == beneficiary_id, Enrolment.status != "terminated"
     )
     closed = []
     for enrolment in session.scalars(query.order_by(Enrolment.id)).all():
-        terms = terms_of(enrolment, repository.current_enrolment_version(session, enrolment))
-        if terms.start_month <= last_month and (terms.end_month is None or terms.end_month > last_month):
-            terms = replace(terms, end_month=last_month)
+        current = repository.current_enrolment_version(session, enrolment)
+        terms = _ended(enrolment, terms_of(enrolment, current), moved_on)
         _append(session, actor, enrolment, terms, "terminated", reason, "moved", moved_on, clock)
         closed.append(enrolment.id)
     return closed
@@ -164,6 +167,24 @@ def terms_of(enrolment: Enrolment, version: EnrolmentVersion) -> Terms:
         end_month=version.end_month,
         parameters=dict(version.parameters),
     )
+
+
+def _ended(enrolment: Enrolment, terms: Terms, effective: date) -> Terms:
+    """The terms of `enrolment` terminated on `effective` (DOMAIN rule 2): the month of
+    `effective` is the last month due, unless the terms end earlier. A suspended enrolment
+    was owed nothing since its suspension (rule 5), so its last month due is the one before.
+
+    Ending before the first month means nothing was ever due: the end month is cleared, as an
+    end month before the start month is not a valid term, and a terminated enrolment without
+    one owes nothing (the calculator's rule)."""
+    last_month = effective.replace(day=1)
+    if enrolment.status == "suspended":
+        last_month = (last_month - timedelta(days=1)).replace(day=1)
+    if last_month < terms.start_month:
+        return replace(terms, end_month=None)
+    if terms.end_month is None or terms.end_month > last_month:
+        return replace(terms, end_month=last_month)
+    return terms
 
 
 def _checked(session: Session, terms: Terms, clock: Clock) -> Terms:

@@ -12,6 +12,7 @@ from typing import Any
 
 from payments.registry.citizen_id import (
     SEXES,
+    account_number_problem,
     citizen_id_problems,
     legacy_id_problem,
     normalise_phone,
@@ -210,12 +211,8 @@ def instrument_problems(inst: Instrument, ref: Reference, holder_required: bool 
         problems = []
         if inst.bank_bin not in ref.banks:
             problems.append(Problem("bank_bin", f"{inst.bank_bin!r} is not a BIN in the bank list"))
-        if (
-            not inst.account_number
-            or not inst.account_number.isdigit()
-            or not 6 <= len(inst.account_number) <= 19
-        ):
-            problems.append(Problem("account_number", "an account number is 6 to 19 digits"))
+        if message := account_number_problem(inst.account_number or ""):
+            problems.append(Problem("account_number", message))
         if holder_required and not (inst.holder_name or "").strip():
             problems.append(Problem("holder_name", "a bank account needs the holder's name"))
         return problems
