@@ -78,7 +78,8 @@ class Chunk:
     clock: Clock
     tally: Tally
     payouts: dict[int, HeldPayout] = field(default_factory=dict)
-    booked: dict[tuple[int, str | None], set[str | None]] = field(default_factory=dict)
+    # (payout id, direction) -> {(import id, bank reference)} of the movements matched to it
+    booked: dict[tuple[int, str | None], set[tuple[int | None, str | None]]] = field(default_factory=dict)
     moves: list[PayoutMove] = field(default_factory=list)
     drafts: list[EntryDraft] = field(default_factory=list)
     matches: list[tuple[int, int, int, str, bool, str | None]] = field(default_factory=list)

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from payments.errors import InvalidInput
-from payments.reconcile.lines import CREDIT, DEBIT, Line, StatementRef, Totals, movement_status
+from payments.reconcile.lines import (
+    CREDIT,
+    DEBIT,
+    Line,
+    StatementRef,
+    Totals,
+    movement_status,
+    report_days,
+)
 
 
 class MalformedCsv(InvalidInput):
@@ -128,6 +136,7 @@ def csv_lines(
         totals = _totals(balances, days or ([day] if day else []), account or adapter, reader.line_num)
         span = f"{totals.first_day.isoformat()}..{totals.last_day.isoformat()}"
         yield StatementRef("csv", totals.account, f"report of {adapter}", span)
+        yield from report_days(adapter, totals.first_day, totals.last_day)
         yield totals
 
 

@@ -36,6 +36,8 @@ from payments.reconcile.sources import (
 )
 
 STAGE_CHUNK = 5_000
+# Statement imports that may hold the same bookings as a statement of the other kind
+OTHER_PATH = {"statement": ("camt.053", "mt940"), "camt.053": ("statement",), "mt940": ("statement",)}
 
 
 class DuplicateFile(Conflict):
@@ -157,14 +159,33 @@ def _refuse_known_statement(session: Session, ref: StatementRef, file_name: str,
         )
     earlier = repository.import_of_statement(session, ref.identity)
     if earlier is not None:
-        raise DuplicateStatement(
-            f"{file_name}: {ref.describe()} was already imported on {earlier.imported_at:%Y-%m-%d %H:%M} "
-            f"as import {earlier.id} ({earlier.file_name}), with other content. A corrected statement "
-            "needs a person: compare the two with the bank and settle the difference by hand; "
-            "nothing was changed",
-            import_id=earlier.id,
-        )
+        raise _already_imported(file_name, ref.describe(), earlier)
     seen.add(ref.identity)
+
+
+def _already_imported(file_name: str, what: str, earlier: ReconImport) -> DuplicateStatement:
+    return DuplicateStatement(
+        f"{file_name}: {what} was already imported on {earlier.imported_at:%Y-%m-%d %H:%M} "
+        f"as import {earlier.id} ({earlier.file_name}); importing it again would count its money "
+        "twice. If the two differ, a corrected statement needs a person: compare the two with the "
+        "bank and settle the difference by hand; nothing was changed",
+        import_id=earlier.id,
+    )
+
+
+def _refuse_other_path(session: Session, row: ReconImport, file_name: str) -> None:
+    """A bank statement fetched from the adapter and the same account's statement file of a day
+    it covers are the same bookings arriving two ways (`fetch_statement` of the iso20022
+    adapter reads the very camt.053 files of the day): the second is refused."""
+    other = OTHER_PATH.get(row.kind)
+    if other is None or row.account is None or row.first_day is None or row.last_day is None:
+        return
+    earlier = repository.statement_covering(
+        session, row.adapter, row.account, row.first_day, row.last_day, kinds=other, but=row.id
+    )
+    if earlier is not None:
+        what = f"a statement of {row.adapter} for {row.first_day}..{row.last_day} of the same account"
+        raise _already_imported(file_name, what, earlier)
 
 
 def _stage(
@@ -210,6 +231,7 @@ def _stage(
             [{"import_id": row.id, "identity": i} for i in sorted(statements)],
         )
     _set_totals(row, totals)
+    _refuse_other_path(session, row, file_name)
     after = {"adapter": adapter, "kind": kind, "sha256": digest, "lines": row.line_count}
     record_event(session, actor, "reconcile.import", "recon_import", row.id, after=after, clock=clock)
     return row

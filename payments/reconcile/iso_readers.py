@@ -59,16 +59,20 @@ def _totals(statement: CamtStatement) -> Totals | None:
 
 
 def _entry_lines(entry: CamtEntry, position: int) -> list[Line]:
-    """One line per payment; a batch booking stays one line naming its payment block."""
+    """One line per payment; a batch booking stays one line naming its payment block. Several
+    payments whose own amounts are not given (or do not add up to the entry) stay one line for
+    the entry's total that names none of them: the total is never one payout's."""
     txs = entry.transactions
     if len(txs) == 1:  # nearly every entry of a statement: one payment, booked alone
         return [_line(entry, txs[0], entry.amount_vnd, position + 1)]
     amounts = [tx.amount_vnd for tx in txs]
     if len(txs) > 1 and None not in amounts and sum(a or 0 for a in amounts) == entry.amount_vnd:
         return [_line(entry, tx, tx.amount_vnd or 0, position + n) for n, tx in enumerate(txs, 1)]
-    if entry.batches and len(txs) != 1:
+    if entry.batches:
         return [_batch_line(entry, position + 1)]
-    return [_line(entry, txs[0] if txs else None, entry.amount_vnd, position + 1)]
+    if txs:
+        return [_unsplit_line(entry, txs, position + 1)]
+    return [_line(entry, None, entry.amount_vnd, position + 1)]
 
 
 def _line(entry: CamtEntry, tx: CamtTransaction | None, amount_vnd: int, position: int) -> Line:
@@ -113,6 +117,24 @@ def _batch_line(entry: CamtEntry, position: int) -> Line:
     )
 
 
+def _unsplit_line(entry: CamtEntry, txs: tuple[CamtTransaction, ...], position: int) -> Line:
+    """The entry's total, matched to no payout (an exception for finance staff); the payments
+    it names are in its text. (camt.053.001.02 may give each amount in AmtDtls only, which
+    the camt reader does not read.)"""
+    keys = ", ".join(tx.end_to_end_id or tx.instruction_id or tx.transaction_id or "?" for tx in txs)
+    return Line(
+        position=position,
+        movement=True,
+        status=movement_status(entry.credit_debit),
+        amount_vnd=entry.amount_vnd,
+        direction=entry.credit_debit,
+        booking_date=_day(entry),
+        account_servicer_ref=entry.account_servicer_ref,
+        reason_text=f"one booking of {len(txs)} payments without their own amounts: {keys}"[:300],
+        line_no=entry.line,
+    )
+
+
 def _day(entry: CamtEntry) -> date | None:
     return entry.booking_date or entry.value_date
 
@@ -135,8 +157,9 @@ def pain002_lines(source: Source) -> Iterator[Line]:
             and item.original_payment_info_id not in listed
         ):
             yield _block_line(
-                item.original_payment_info_id, item.status, item.reason, item.reason_text, position
-            )
+                item.original_payment_info_id, item.status, item.reason, item.reason_text, position,
+                count=item.count,
+            )  # fmt: skip
     if header is not None and header.group_status and not listed and position == 0:
         reason, text = header.group_reason, header.group_reason_text
         yield _block_line(header.original_message_id, header.group_status, reason, text, 1)
@@ -164,7 +187,11 @@ def _status_line(tx: TransactionStatus, position: int) -> Line:
     )
 
 
-def _block_line(block: str, tx_status: str, reason: str | None, text: str, position: int) -> Line:
+def _block_line(
+    block: str, tx_status: str, reason: str | None, text: str, position: int, *, count: int | None = None
+) -> Line:
+    """A status for a whole block or message: `count` is the OrgnlNbOfTxs it states (0: none),
+    checked against the payouts known to be in it."""
     status = mapping.payout_status(tx_status).value
     code = mapping.reason(reason, text)[0].value if status == "rejected" else None
     return Line(
@@ -174,5 +201,5 @@ def _block_line(block: str, tx_status: str, reason: str | None, text: str, posit
         payment_info_id=block,
         reason=code,
         reason_text=text[:300],
-        batch_count=0,
+        batch_count=count or 0,
     )

@@ -8,7 +8,7 @@ not: it only says where a payout stands. Amounts are positive integer đồng; `
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from payments.adapters.creditors import mask_account
@@ -20,6 +20,7 @@ ACCEPTED = "accepted"
 UNKNOWN = "unknown"
 STATUSES = (SETTLED, REJECTED, RETURNED, ACCEPTED, UNKNOWN)
 DEBIT, CREDIT = "DBIT", "CRDT"
+REPORT_DAY = "report day"  # a day of an adapter's own daily report, however it arrived
 
 
 class Line(NamedTuple):
@@ -85,8 +86,22 @@ class StatementRef:
         return "|".join((self.kind, self.account, self.statement_id, self.detail))[:300]
 
     def describe(self) -> str:
+        if self.kind == REPORT_DAY:
+            return f"the {self.account} report of {self.statement_id} (fetched or imported as a file)"
         extra = f" ({self.detail})" if self.detail else ""
         return f"{self.kind} {self.statement_id} of account {mask_account(self.account)}{extra}"
+
+
+def report_days(adapter: str, first: date, last: date) -> list[StatementRef]:
+    """The identities of an adapter's daily report for each day it covers, the same whether
+    the report was fetched (`fetch_statement(day)`, which names no account: one per adapter
+    and day) or imported as its CSV file (which names none either): so the same report
+    arriving both ways is one statement, and its money is counted once. (`account` holds the
+    adapter here.)"""
+    return [
+        StatementRef(REPORT_DAY, adapter, (first + timedelta(days=n)).isoformat())
+        for n in range((last - first).days + 1)
+    ]
 
 
 def movement_status(direction: str) -> str:

@@ -5,9 +5,11 @@
 2. Secondary references (InstrId, the provider's transaction id, MT940's 16-character
    reference as a prefix of the key), only when exactly one candidate of the same amount fits;
    more than one is AMBIGUOUS.
-3. One booking for a whole payment block: by its PmtInfId, the block's members as the status
-   report listed them (rejected ones left out), whose sum must equal the booking; or, for a
-   debit with no usable reference, the one block whose control sum equals its amount.
+3. One booking or status for a whole payment block: by its PmtInfId (or MsgId), the payouts
+   known to be in it (rejected ones left out of a booking), whose sum must equal the booking
+   and whose number the count it states, when it states one; or, for a debit with no usable
+   reference, the one block whose control sum (and count) equals its own. A block whose
+   payouts are not known moves nothing: it is an UNMATCHED_CONFIRMATION.
 4. Suggestions only (`suggest`): same amount, sent within a window of the booking date, ranked
    by how alike the holder names are. A person confirms one; nothing is posted by this pass.
 Anything else is an UNMATCHED_CONFIRMATION.
@@ -133,7 +135,13 @@ def match_line(line: Line, index: CandidateIndex) -> Match | Flag:
             return Match(line, (exact,), 1)
         detail = f"amount {line.amount_vnd} VND, payout {exact.payout_key} is {exact.amount_vnd} VND"
         return Flag(line, AMOUNT_MISMATCH, (exact,), detail)
-    return _secondary(line, index) or _block(line, index) or Flag(line, UNMATCHED, (), "no payout fits")
+    found = _secondary(line, index) or _block(line, index)
+    if found is not None:
+        return found
+    if line.is_batch and line.payment_info_id:
+        detail = f"which payouts block {line.payment_info_id} holds is not known: nothing was moved"
+        return Flag(line, UNMATCHED, (), detail)
+    return Flag(line, UNMATCHED, (), "no payout fits")
 
 
 def _secondary(line: Line, index: CandidateIndex) -> Match | Flag | None:
@@ -160,12 +168,20 @@ def _block(line: Line, index: CandidateIndex) -> Match | Flag | None:
     if members is not None:
         live = tuple(m for m in members if m.state not in FAILED_STATES or not line.movement)
         total = sum(m.amount_vnd for m in live)
-        if not line.movement or line.amount_vnd == total:
-            return Match(line, live, 3)
-        detail = f"block {line.payment_info_id}: booked {line.amount_vnd} VND, its payouts total {total} VND"
-        return Flag(line, AMOUNT_MISMATCH, live, detail)
+        if line.movement and line.amount_vnd != total:
+            detail = (
+                f"block {line.payment_info_id}: booked {line.amount_vnd} VND, its payouts total {total} VND"
+            )
+            return Flag(line, AMOUNT_MISMATCH, live, detail)
+        if line.batch_count and line.batch_count != len(live):
+            detail = (
+                f"block {line.payment_info_id}: the report counts {line.batch_count} payments, "
+                f"{len(live)} payouts are known in it: nothing was moved"
+            )
+            return Flag(line, AMBIGUOUS, live, detail)
+        return Match(line, live, 3)
     if line.movement and line.direction == DEBIT and line.is_batch:
-        by_sum = [g for g in index.groups.values() if _live_total(g) == line.amount_vnd]
+        by_sum = [g for g in index.groups.values() if _live_total(g) == line.amount_vnd and _counts(g, line)]
         if len(by_sum) == 1:
             return Match(line, tuple(m for m in by_sum[0] if m.state not in FAILED_STATES), 3)
     return None
@@ -173,6 +189,11 @@ def _block(line: Line, index: CandidateIndex) -> Match | Flag | None:
 
 def _live_total(group: Sequence[Candidate]) -> int:
     return sum(m.amount_vnd for m in group if m.state not in FAILED_STATES)
+
+
+def _counts(group: Sequence[Candidate], line: Line) -> bool:
+    """The booking states no count, or the block's live payouts are that many."""
+    return not line.batch_count or line.batch_count == sum(m.state not in FAILED_STATES for m in group)
 
 
 def suggest(

@@ -146,6 +146,21 @@ def _day(text: str, number: int) -> date:
         raise MalformedMT940(f"{text} is not a date (YYMMDD)", number) from exc
 
 
+def _entry_day(value_day: date, month_day: str, number: int) -> date:
+    """The entry date (MMDD, no year) in the year that puts it nearest the value date: booked
+    on 2 January for value 31 December is the next year's, on 31 December for value 2 January
+    the year before."""
+    found = []
+    for year in (value_day.year - 1, value_day.year, value_day.year + 1):
+        try:
+            found.append(date(year, int(month_day[:2]), int(month_day[2:])))
+        except ValueError:
+            continue  # 29 February, in a year without it
+    if not found:
+        raise MalformedMT940(f"{month_day} is not an entry date (MMDD)", number)
+    return min(found, key=lambda day: abs((day - value_day).days))
+
+
 def _balance(value: str, number: int) -> tuple[int, date]:
     found = _BALANCE.match(value.strip())
     if not found:
@@ -165,9 +180,7 @@ def _booking(value: str, number: int) -> dict:
     if amount <= 0:
         raise MalformedMT940("an entry amount must be more than zero", number)
     value_day = _day(found["value_day"], number)
-    booked = value_day
-    if found["entry_day"]:
-        booked = _day(f"{value_day:%y}{found['entry_day']}", number)
+    booked = _entry_day(value_day, found["entry_day"], number) if found["entry_day"] else value_day
     reference = found["ref"].strip()
     return {
         "amount": amount,

@@ -64,14 +64,16 @@ def reconcile_lines(
 
 
 def _index(chunk: Chunk, lines: list[Line]) -> CandidateIndex:
-    """Candidates for pass 1 by key; for the rest, by reference, key prefix and block."""
-    session = chunk.session
-    chunk.hold(payout_queries.payouts_by_key(session, (ln.end_to_end_id for ln in lines if ln.end_to_end_id)))
+    """Candidates for pass 1 by key; for the rest, by reference, key prefix and block: only
+    payouts sent through the chunk's adapter (`payout_queries`)."""
+    session, adapter = chunk.session, chunk.adapter
+    keys = (ln.end_to_end_id for ln in lines if ln.end_to_end_id)
+    chunk.hold(payout_queries.payouts_by_key(session, keys, adapter=adapter))
     known = {p.payout_key for p in chunk.payouts.values()}
     rest = [ln for ln in lines if ln.end_to_end_id not in known]
     wanted = {r for ln in rest for r in (ln.instr_id, ln.provider_tx_id) if r}
     references: dict[str, list[Candidate]] = {}
-    for payout in chunk.hold(payout_queries.payouts_by_reference(session, wanted)):
+    for payout in chunk.hold(payout_queries.payouts_by_reference(session, wanted, adapter=adapter)):
         references.setdefault(payout.provider_reference or "", []).append(_candidate(payout))
     prefixed, groups = _prefixed(chunk, rest), _groups(chunk, rest)
     candidates = [_candidate(p) for p in chunk.payouts.values()]
@@ -84,20 +86,25 @@ def _prefixed(chunk: Chunk, rest: list[Line]) -> dict[str, list[Candidate]]:
     for line in rest:
         prefix = line.reference
         if prefix and len(prefix) >= MIN_PREFIX:
-            matches = chunk.hold(payout_queries.payouts_by_prefix(chunk.session, prefix, line.amount_vnd))
+            found = payout_queries.payouts_by_prefix(
+                chunk.session, prefix, line.amount_vnd, adapter=chunk.adapter
+            )
+            matches = chunk.hold(found)
             known = {c.payout_id for c in prefixed.get(prefix, [])}
             prefixed.setdefault(prefix, []).extend(_candidate(p) for p in matches if p.id not in known)
     return prefixed
 
 
 def _groups(chunk: Chunk, rest: list[Line]) -> dict[str, list[Candidate]]:
-    """Payment blocks the lines name, and (for a batch booking) every block still open."""
+    """Payment blocks the lines name, and (for a batch booking) every block still open, each
+    with the payouts known to be in it; a block whose payouts nobody knows is left out (its
+    lines become exceptions)."""
     blocks = {ln.payment_info_id for ln in rest if ln.is_batch and ln.payment_info_id}
     if any(ln.is_batch and ln.movement for ln in rest):
         blocks.update(payout_queries.open_blocks(chunk.session, chunk.adapter))
     groups = {}
     for block in blocks:
-        members = chunk.hold(payout_queries.block_members(chunk.session, block))
+        members = chunk.hold(payout_queries.block_members(chunk.session, chunk.adapter, block))
         if members:
             groups[block] = [_candidate(p) for p in members]
     return groups
@@ -145,18 +152,23 @@ def apply_line(chunk: Chunk, line_id: int, line: Line, payout: HeldPayout, *, ma
             detail=_explain(decision.exception, line, payout),
         )
     if line.movement:
-        chunk.booked.setdefault(booked_key, set()).add(line.account_servicer_ref)
+        chunk.booked.setdefault(booked_key, set()).add((chunk.import_id, line.account_servicer_ref))
     chunk.matches.append((line_id, payout.id, match_pass, outcome, line.movement, line.direction))
     return outcome
 
 
 def _booked_before(chunk: Chunk, key: tuple[int, str | None], line: Line) -> bool:
-    """Another booking of this money for this payout. The same bank reference is the same
-    booking reported twice (a camt.054 notification, then the day's camt.053): not a duplicate."""
+    """Another booking of this money for this payout. The same bank reference in another
+    import is the same booking reported twice (a camt.054 notification, then the day's
+    camt.053): not a duplicate. In one import it is two payments: the transactions of one
+    entry all carry the entry's reference when they have none of their own."""
     earlier = chunk.booked.get(key)
     if not line.movement or not earlier:
         return False
-    return line.account_servicer_ref is None or line.account_servicer_ref not in earlier
+    reference = line.account_servicer_ref
+    return any(
+        reference is None or ref != reference or import_id == chunk.import_id for import_id, ref in earlier
+    )
 
 
 def _move(chunk: Chunk, line: Line, payout: HeldPayout, status: str) -> None:
@@ -204,24 +216,57 @@ def _problem(
 
 
 def _raise_flags(chunk: Chunk, flagged: list[tuple[int, Flag]]) -> None:
-    """Pass 4 for unmatched movements: suggestions stored with the exception."""
+    """Pass 4 for unmatched movements: suggestions stored with the exception. A line naming a
+    payout another adapter sent says so: it is never applied to that payout."""
     amounts = [f.line.amount_vnd for _, f in flagged if f.kind == UNMATCHED and f.line.amount_vnd]
-    found = payout_queries.suggestion_pool(chunk.session, amounts) if amounts else []
+    found = payout_queries.suggestion_pool(chunk.session, amounts, adapter=chunk.adapter) if amounts else []
     pool = [_candidate(HeldPayout.of(row), sent_at=row.updated_at) for row in found]
+    elsewhere = _sent_elsewhere(chunk, [f.line for _, f in flagged if f.kind == UNMATCHED])
     for line_id, flag in flagged:
-        extra = {"candidates": [_brief(c) for c in flag.candidates]}
-        if flag.kind == UNMATCHED and flag.line.amount_vnd:
-            extra["suggestions"] = [
-                {**_brief(s.candidate), "score": s.score} for s in suggest(flag.line, pool)
-            ]
-        problem = Problem(
-            kind=flag.kind, fingerprint=f"{flag.kind}:line:{line_id}", adapter=chunk.adapter,
-            detail=_flag_detail(flag), line_id=line_id, import_id=chunk.import_id,
-            payout_id=flag.candidates[0].payout_id if len(flag.candidates) == 1 else None,
-            amount_vnd=flag.line.amount_vnd, data={**_line_data(flag.line), **extra},
-        )  # fmt: skip
-        chunk.problems.append(problem)
+        chunk.problems.append(_flag_problem(chunk, line_id, flag, pool, elsewhere))
         chunk.tally.outcome("exception", flag.line.amount_vnd)
+
+
+def _flag_problem(
+    chunk: Chunk, line_id: int, flag: Flag, pool: list[Candidate], elsewhere: dict[str, tuple[str, str]]
+) -> Problem:
+    extra: dict = {"candidates": [_brief(c) for c in flag.candidates]}
+    if flag.kind == UNMATCHED and flag.line.amount_vnd:
+        extra["suggestions"] = [{**_brief(s.candidate), "score": s.score} for s in suggest(flag.line, pool)]
+    other = _named_elsewhere(flag.line, elsewhere) if flag.kind == UNMATCHED else None
+    if other is not None:
+        key, adapter = other
+        extra["other_adapter"] = {"payout_key": key, "adapter": adapter}
+        flag = flag._replace(
+            detail=f"it names payout {key}, a payout of another adapter ({adapter}): not applied"
+        )
+    return Problem(
+        kind=flag.kind, fingerprint=f"{flag.kind}:line:{line_id}", adapter=chunk.adapter,
+        detail=_flag_detail(flag), line_id=line_id, import_id=chunk.import_id,
+        payout_id=flag.candidates[0].payout_id if len(flag.candidates) == 1 else None,
+        amount_vnd=flag.line.amount_vnd, data={**_line_data(flag.line), **extra},
+    )  # fmt: skip
+
+
+def _sent_elsewhere(chunk: Chunk, lines: list[Line]) -> dict[str, tuple[str, str]]:
+    """{key or provider reference: (payout key, adapter)} of other adapters' payouts the lines name."""
+    keys = [ln.end_to_end_id for ln in lines if ln.end_to_end_id]
+    references = [r for ln in lines for r in (ln.instr_id, ln.provider_tx_id) if r]
+    found: dict[str, tuple[str, str]] = {}
+    for key, reference, adapter in payout_queries.other_adapters_payouts(
+        chunk.session, chunk.adapter, keys, references
+    ):
+        found.setdefault(key, (key, adapter))
+        if reference:
+            found.setdefault(reference, (key, adapter))
+    return found
+
+
+def _named_elsewhere(line: Line, elsewhere: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+    for reference in (line.end_to_end_id, line.instr_id, line.provider_tx_id):
+        if reference and reference in elsewhere:
+            return elsewhere[reference]
+    return None
 
 
 def _flag_detail(flag: Flag) -> str:
@@ -229,7 +274,8 @@ def _flag_detail(flag: Flag) -> str:
     where = f"line {line.line_no}" if line.line_no else f"item {line.position}"
     what = f"{line.direction or line.status} {line.amount_vnd or ''} VND".strip()
     reference = line.end_to_end_id or line.reference or line.payment_info_id or line.provider_tx_id or "-"
-    return f"{where}: {what} ref {reference}: {flag.detail}"
+    said = f" ({line.reason_text})" if flag.kind == UNMATCHED and line.reason_text else ""
+    return f"{where}: {what} ref {reference}: {flag.detail}{said}"
 
 
 def _brief(candidate: Candidate) -> dict:

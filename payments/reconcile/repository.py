@@ -5,7 +5,8 @@ Queries only, no rules here; every IN list is bounded by the caller's chunk, or 
 tie-outs compare in `tieout_queries.py`.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,6 +27,22 @@ def import_of_statement(session: Session, identity: str) -> ReconImport | None:
     """The import that holds the statement of this identity, if any."""
     query = select(ReconImport).join(ReconStatement, ReconStatement.import_id == ReconImport.id)
     return session.scalar(query.where(ReconStatement.identity == identity))
+
+
+def statement_covering(
+    session: Session, adapter: str, account: str, first: date, last: date, *, kinds: Sequence[str], but: int
+) -> ReconImport | None:
+    """An import other than `but` of one of `kinds`: a statement of the adapter's `account`
+    covering a day of `first`..`last`."""
+    query = select(ReconImport).where(
+        ReconImport.adapter == adapter,
+        ReconImport.account == account,
+        ReconImport.kind.in_(list(kinds)),
+        ReconImport.first_day <= last,
+        ReconImport.last_day >= first,
+        ReconImport.id != but,
+    )
+    return session.scalar(query.order_by(ReconImport.id).limit(1))
 
 
 def pending_imports(session: Session, adapter: str | None = None) -> list[ReconImport]:

@@ -35,10 +35,13 @@ def resolve_exception(
     clock: Clock = utcnow,
 ) -> ReconException:
     """Resolve with `action`: `confirm_suggestion` (needs `payout_id`, one the exception
-    suggested or named), `mark_returned` (the exception's payout, or `payout_id`, with
-    `reason_code`, default MS03), `write_off` (pending a second finance user; refused for the
-    classes `writeoffs.REFUSED` names) or `acknowledge`. Raises NotFound, Conflict (already
-    resolved), RuleViolation (impossible for the payout, or not to be written off)."""
+    suggested or named), `mark_returned` (the exception's payout, or `payout_id` if it is one
+    the exception named or suggested, with `reason_code`, default MS03; never a settled
+    payout: money back after settlement arrives as a credit line on a statement),
+    `write_off` (pending a second finance user; refused for the classes `writeoffs.REFUSED`
+    names) or `acknowledge`. Raises NotFound, Conflict (already resolved), InvalidInput,
+    RuleViolation (a payout the exception does not name, one impossible to move so, or a
+    class not to be written off)."""
 
     def apply(row: ReconException) -> dict[str, Any]:
         if action == "confirm_suggestion":
@@ -59,13 +62,13 @@ def _confirm(
 ) -> dict[str, Any]:
     if row.line_id is None:
         raise RuleViolation(f"exception {row.id} has no statement line to confirm against a payout")
-    offered = {c["payout_id"] for key in ("suggestions", "candidates") for c in row.data.get(key, [])}
+    offered = _offered(row)
     if payout_id is None or payout_id not in offered:
         raise InvalidInput(f"payout_id must be one the exception offered: {sorted(offered) or 'none'}")
     chunk = Chunk(session, row.adapter, row.import_id, actor, clock, Tally())
-    held = chunk.hold(payout_queries.payouts_by_id(session, [payout_id]))
+    held = chunk.hold(payout_queries.payouts_by_id(session, [payout_id], adapter=row.adapter))
     if not held:
-        raise NotFound(f"payout {payout_id} does not exist", payout_id=payout_id)
+        raise NotFound(f"payout {payout_id} of adapter {row.adapter} does not exist", payout_id=payout_id)
     chunk.booked = payout_queries.booked_movements(session, [payout_id])
     line = repository.line_by_id(session, row.line_id)
     outcome = apply_line(chunk, row.line_id, line, held[0], match_pass=SUGGESTION_PASS)
@@ -84,7 +87,22 @@ def _mark_returned(
 ) -> dict[str, Any]:
     if payout_id is None:
         raise InvalidInput(f"exception {row.id} names no payout: give payout_id")
+    linked = _offered(row) | ({row.payout_id} if row.payout_id is not None else set())
+    if payout_id not in linked:
+        raise RuleViolation(
+            f"payout {payout_id} is not one exception {row.id} is about: only its own payout or one "
+            f"it offered is marked returned through it ({sorted(linked) or 'none'})",
+            payout_id=payout_id,
+        )
     payout, adapter = _payout(session, payout_id)
+    if adapter != row.adapter:
+        raise RuleViolation(f"payout {payout.payout_key} was sent through {adapter}, not {row.adapter}")
+    if payout.state == "settled":
+        raise RuleViolation(
+            f"payout {payout.payout_key} is settled: it is not marked returned by hand. Money that "
+            "comes back arrives as a credit line on a statement, which returns it",
+            payout_id=payout.id,
+        )
     reason, text = code or "MS03", f"marked returned (exception {row.id})"
     draft = apply_outcome(
         payout,
@@ -98,6 +116,11 @@ def _mark_returned(
     if draft is not None:
         post_entry(session, draft, actor=actor, clock=clock)
     return {"payout_id": payout.id, "outcome": "returned", "reason": reason}
+
+
+def _offered(row: ReconException) -> set[int]:
+    """The payouts an exception offered a person: its candidates and suggestions."""
+    return {c["payout_id"] for key in ("suggestions", "candidates") for c in row.data.get(key, [])}
 
 
 def _payout(session: Session, payout_id: int):

@@ -234,7 +234,8 @@ def fetch_statements(
                 continue
             with session_factory() as session, session.begin():
                 try:
-                    stage_statement(session, adapter=name, statement=statement, actor=actor, clock=clock)
+                    with session.begin_nested():  # a refused statement leaves nothing staged
+                        stage_statement(session, adapter=name, statement=statement, actor=actor, clock=clock)
                     counts["fetched"] += 1
                 except DuplicateFile:
                     counts["already_imported"] += 1

@@ -16,7 +16,7 @@ from payments.chain import canonical_json
 from payments.errors import InvalidInput
 from payments.reconcile.csv_reports import CsvMapping, csv_lines
 from payments.reconcile.iso_readers import camt_lines, pain002_lines
-from payments.reconcile.lines import Line, StatementRef, Totals, movement_status
+from payments.reconcile.lines import Line, StatementRef, Totals, movement_status, report_days
 from payments.reconcile.mt940 import mt940_lines
 
 FILE_KINDS = ("camt.053", "camt.054", "pain.002", "mt940", "csv")
@@ -79,6 +79,7 @@ def statement_lines(statement: Statement, adapter: str) -> Iterator[Line | Total
     statement per adapter, account and day."""
     account = statement.account_id[:60]
     yield StatementRef("statement", account, f"{adapter} {statement.day.isoformat()}")
+    yield from report_days(adapter, statement.day, statement.day)
     yield Totals(
         statement.account_id[:60],
         statement.day,

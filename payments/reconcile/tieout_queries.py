@@ -37,20 +37,24 @@ def explained_movement(session: Session, adapter: str, import_ids: Select | Sequ
 
 
 def _matched_postings(session: Session, account: int, import_ids: Select | Sequence[int]) -> int:
+    """Each posting once, however many lines it is matched through: a payout's one settlement
+    never explains two bookings of it."""
     same_sign = or_(
         and_(ReconLine.direction == DEBIT, Posting.amount_vnd < 0),
         and_(ReconLine.direction == CREDIT, Posting.amount_vnd > 0),
     )
-    query = (
-        select(func.coalesce(func.sum(Posting.amount_vnd), 0))
+    postings = (
+        select(Posting.entry_seq, Posting.line, Posting.amount_vnd)
         .select_from(ReconLine)
         .join(ReconMatch, and_(ReconMatch.line_id == ReconLine.id, ReconMatch.outcome.in_(EXPLAINING)))
         .join(Payout, Payout.id == ReconMatch.payout_id)
         .join(Entry, and_(Entry.payout_ref == Payout.payout_key, Entry.payout_ref.is_not(None)))
         .join(Posting, and_(Posting.entry_seq == Entry.seq, Posting.account_id == account))
         .where(ReconLine.import_id.in_(import_ids), ReconLine.movement.is_(True), same_sign)
+        .distinct()
+        .subquery()
     )
-    return int(session.scalar(query) or 0)
+    return int(session.scalar(select(func.coalesce(func.sum(postings.c.amount_vnd), 0))) or 0)
 
 
 def _written_off_lines(session: Session, account: int, import_ids: Select | Sequence[int]) -> int:

@@ -12,7 +12,9 @@ negative expense). Signs as everywhere in the ledger: debit +, credit −.
   returned (a credit, the payout having settled) for its own amount through the same
   `apply_outcome` as any match, and only the difference is written off. Refused when the bank
   paid out less than the payout: the person may still be owed the rest, which is not ours to
-  write off.
+  write off. When a statement already booked the payout's money in that direction, the line
+  is a second payment of it, and the whole line is written off, as for a duplicate: writing
+  off only the difference would leave the payout's one settlement explaining two payments.
 
 Refused, because another action is the right one (`REFUSED` says which): UNCONFIRMED_PAYOUT,
 AMBIGUOUS, STATUS_CONFLICT, RETURNED_AFTER_SETTLEMENT, BALANCE_BREAK; and any line that moved
@@ -119,6 +121,10 @@ def _difference(session: Session, row: ReconException, whole: WriteOff) -> Write
             "then write off what remains"
         )
     payout, adapter = _payout(session, row.payout_id)
+    if adapter != row.adapter:
+        raise RuleViolation(f"payout {payout.payout_key} was sent through {adapter}, not {row.adapter}")
+    if payout_queries.has_booked_movement(session, payout.id, whole.line.direction, but=whole.line_id):
+        return whole
     if whole.line.direction == DEBIT:
         return _paid_more(whole, payout, adapter)
     return _returned_otherwise(whole, payout, adapter)

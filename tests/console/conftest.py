@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from payments.adapters.sandbox.script import Outcome
 from payments.context import Actor
 from payments.disbursements.approval import approve_batch, submit_batch
 from payments.disbursements.building import build_batches
@@ -80,24 +81,44 @@ def draft_batch(app, session, owed):
 
 
 @pytest.fixture
-def paid_batch(session, draft_batch, dispatch):
-    """The July batch submitted, approved by approver.minh and dispatched through the sandbox."""
-    submit_batch(session, OFFICER, draft_batch.id)
-    approve_batch(session, APPROVER, draft_batch.id, manifest_seen=draft_batch.manifest_hash,
-                  comment="đồng ý", threshold_vnd=500_000_000)  # fmt: skip
-    session.commit()
-    dispatch(draft_batch.id)
-    return draft_batch
+def paid_batch_of(session, dispatch):
+    """paid_batch_of(batch): submitted, approved by approver.minh, dispatched through the sandbox."""
+
+    def pay(batch):
+        submit_batch(session, OFFICER, batch.id)
+        approve_batch(session, APPROVER, batch.id, manifest_seen=batch.manifest_hash,
+                      comment="đồng ý", threshold_vnd=500_000_000)  # fmt: skip
+        session.commit()
+        dispatch(batch.id)
+        return batch
+
+    return pay
 
 
 @pytest.fixture
-def open_exception(session, paid_batch):
-    """An UNCONFIRMED_PAYOUT exception on the first payout of the paid July batch."""
+def paid_batch(draft_batch, paid_batch_of):
+    """The July batch submitted, approved by approver.minh and dispatched through the sandbox."""
+    return paid_batch_of(draft_batch)
+
+
+@pytest.fixture
+def accepted_batch(app, owed, draft_batch, paid_batch_of):
+    """The July batch dispatched, the sandbox accepting the first person's payout (in flight,
+    not settled: as a bank does until its statement books it) and settling the other."""
+    sandbox = app.extensions["payments"].adapters[draft_batch.adapter]
+    sandbox.script_creditor(f"0071000{owed[0]:06d}", Outcome("accept"))
+    return paid_batch_of(draft_batch)
+
+
+@pytest.fixture
+def open_exception(session, accepted_batch):
+    """An UNCONFIRMED_PAYOUT exception on the first payout of the July batch, still in flight."""
     payout = session.scalars(
-        select(Payout).where(Payout.batch_id == paid_batch.id).order_by(Payout.id)
+        select(Payout).where(Payout.batch_id == accepted_batch.id).order_by(Payout.id)
     ).first()
+    assert payout.state == "accepted"
     problem = Problem(
-        kind="UNCONFIRMED_PAYOUT", fingerprint=f"test:unconfirmed:{payout.id}", adapter=paid_batch.adapter,
+        kind="UNCONFIRMED_PAYOUT", fingerprint=f"test:unconfirmed:{payout.id}", adapter=accepted_batch.adapter,
         detail=f"{payout.payout_key}: no statement confirmed it", payout_id=payout.id,
         amount_vnd=payout.amount_vnd,
     )  # fmt: skip

@@ -49,7 +49,7 @@ def test_a_payout_another_writer_moved_meanwhile_is_a_conflict_and_nothing_is_po
 ):
     _, (payout,) = dispatched(1)
     chunk = Chunk(session, "bank", None, FINANCE, lambda: datetime.now(UTC), Tally())
-    (held,) = chunk.hold(payout_queries.payouts_by_key(session, [payout.payout_key]))
+    (held,) = chunk.hold(payout_queries.payouts_by_key(session, [payout.payout_key], adapter="bank"))
     session.execute(update(Payout).where(Payout.id == payout.id).values(state="in_doubt"))  # the other writer
     line = Line(1, True, "settled", payout.amount_vnd, "DBIT", today, end_to_end_id=payout.payout_key)
     assert apply_line(chunk, 1, line, held, match_pass=1) == "settled"

@@ -76,9 +76,10 @@ def test_a_mapping_of_its_own_with_balance_rows_reads_a_statement():
     )
     text = "loai,ma,tien,chieu,ngay\nDAU,,1000000,,\nGD,T1,250000,RA,2024-08-21\nCUOI,,750000,,\n"
     items = list(csv_lines(text, "momo", mappings={"momo": mapping}))
-    assert [type(i) for i in items] == [Line, StatementRef, Totals]
+    assert [type(i) for i in items] == [Line, StatementRef, StatementRef, Totals]
     assert items[0].provider_tx_id == "T1"
-    assert items[2] == Totals("momo", date(2024, 8, 21), date(2024, 8, 21), 1_000_000, 750_000)
+    assert items[2] == StatementRef("report day", "momo", "2024-08-21")  # as a fetched report of the day
+    assert items[3] == Totals("momo", date(2024, 8, 21), date(2024, 8, 21), 1_000_000, 750_000)
 
 
 @pytest.mark.parametrize(

@@ -124,8 +124,36 @@ def test_pass_three_by_control_sum_needs_exactly_one_block_of_that_total():
     result = match_line(line, index)
     assert isinstance(result, Match)
     assert [c.payout_id for c in result.payouts] == [1, 2]
-    twins = CandidateIndex([], groups={"A": [payout(1), payout(2)], "C": [payout(4, 1_500_000)]})
+    twins = CandidateIndex([], groups={"A": [payout(1), payout(2)], "C": [payout(4), payout(5)]})
     assert isinstance(match_line(line, twins), Flag)
+
+
+def test_pass_three_by_control_sum_tells_blocks_of_one_total_apart_by_the_count_booked():
+    index = CandidateIndex([], groups={"A": [payout(1), payout(2)], "C": [payout(4, 1_500_000)]})
+    two = match_line(debit(payment_info_id="UNKNOWN", batch_count=2, amount_vnd=1_500_000), index)
+    one = match_line(debit(payment_info_id="UNKNOWN", batch_count=1, amount_vnd=1_500_000), index)
+    assert isinstance(two, Match)
+    assert [c.payout_id for c in two.payouts] == [1, 2]
+    assert isinstance(one, Match)
+    assert [c.payout_id for c in one.payouts] == [4]
+
+
+def test_a_block_status_whose_count_differs_from_the_payouts_known_in_it_moves_nothing():
+    index = CandidateIndex([], groups={"MSG-1": [payout(1), payout(2)]})
+    rejected = Line(1, False, "rejected", payment_info_id="MSG-1", reason="AM04", batch_count=3)
+    result = match_line(rejected, index)
+    assert isinstance(result, Flag)
+    assert result.kind == AMBIGUOUS
+    assert "counts 3 payments, 2 payouts are known" in result.detail
+
+
+def test_a_block_status_whose_payouts_are_not_known_moves_nothing():
+    index = CandidateIndex([payout(1), payout(2)])
+    rejected = Line(1, False, "rejected", payment_info_id="B7-2024-07-0a1b2c3d4e5f", batch_count=0)
+    result = match_line(rejected, index)
+    assert isinstance(result, Flag)
+    assert result.kind == UNMATCHED
+    assert "is not known: nothing was moved" in result.detail
 
 
 def test_pass_four_suggests_same_amount_within_the_window_best_name_first():
