@@ -119,8 +119,8 @@ def _batch_line(entry: CamtEntry, position: int) -> Line:
 
 def _unsplit_line(entry: CamtEntry, txs: tuple[CamtTransaction, ...], position: int) -> Line:
     """The entry's total, matched to no payout (an exception for finance staff); the payments
-    it names are in its text. (camt.053.001.02 may give each amount in AmtDtls only, which
-    the camt reader does not read.)"""
+    it names are in its text. For an entry whose payments give no amounts of their own
+    (neither TxDtls/Amt nor AmtDtls) or amounts that do not add up to it."""
     keys = ", ".join(tx.end_to_end_id or tx.instruction_id or tx.transaction_id or "?" for tx in txs)
     return Line(
         position=position,

@@ -287,7 +287,7 @@ def _transaction(tx: Here) -> CamtTransaction:
         message_id=tx.text("Refs/MsgId"),
         account_servicer_ref=tx.text("Refs/AcctSvcrRef"),
         transaction_id=tx.text("Refs/TxId"),
-        amount_vnd=tx.amount_vnd("Amt", required=False),
+        amount_vnd=_transaction_amount(tx),
         credit_debit=tx.credit_debit("CdtDbtInd") if tx.find("CdtDbtInd") is not None else None,
         return_reason=tx.text("RtrInf/Rsn/Cd") or tx.text("RtrInf/Rsn/Prtry"),
         return_text=" ".join(texts),
@@ -295,3 +295,15 @@ def _transaction(tx: Here) -> CamtTransaction:
         creditor_account=tx.text("RltdPties/CdtrAcct/Id/Othr/Id") or tx.text("RltdPties/CdtrAcct/Id/IBAN"),
         remittance=tx.text("RmtInf/Ustrd"),
     )
+
+
+# Where a transaction's own amount is given: TxDtls/Amt (camt.05x.001.03 on), else its amount
+# details, as camt.053.001.02 gives it: the transaction amount, else the amount instructed.
+_TRANSACTION_AMOUNTS = ("Amt", "AmtDtls/TxAmt/Amt", "AmtDtls/InstdAmt/Amt")
+
+
+def _transaction_amount(tx: Here) -> int | None:
+    for path in _TRANSACTION_AMOUNTS:
+        if tx.find(path) is not None:
+            return tx.amount_vnd(path)
+    return None

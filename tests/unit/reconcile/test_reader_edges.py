@@ -85,6 +85,20 @@ def test_one_booking_of_payments_with_their_amounts_is_a_line_each():
     assert [(ln.end_to_end_id, ln.amount_vnd) for ln in lines] == [("K-1", 750_000), ("K-2", 750_000)]
 
 
+@pytest.mark.parametrize("held_in", ["TxAmt", "InstdAmt"])
+def test_payments_giving_their_amounts_in_amount_details_are_a_line_each(held_in):
+    """camt.053.001.02 has no TxDtls/Amt: each payment's amount is in its AmtDtls."""
+    data = _camt(_tx("K-1", 750_000), _tx("K-2", 500_000), total=1_250_000).decode()
+    for amount in (750_000, 500_000):
+        own = f'<Amt Ccy="VND">{amount}</Amt>\n      <CdtDbtInd>DBIT</CdtDbtInd>'
+        assert own in data
+        details = f'<AmtDtls><{held_in}><Amt Ccy="VND">{amount}</Amt></{held_in}></AmtDtls>'
+        detailed = f"<CdtDbtInd>DBIT</CdtDbtInd>{details}"
+        data = data.replace(own, detailed)
+    lines = [i for i in camt_lines(data.encode()) if isinstance(i, Line)]
+    assert [(ln.end_to_end_id, ln.amount_vnd) for ln in lines] == [("K-1", 750_000), ("K-2", 500_000)]
+
+
 def test_a_block_status_carries_the_count_it_states():
     header = ReportHeader("PSR-1", datetime(2024, 8, 21, 9, tzinfo=UTC), "MSG-1", "pain.001.001.09")
     data = build_pain002(StatusReport(header, (PaymentInfoStatus("MSG-1", "RJCT", "AM04"),), ()))
