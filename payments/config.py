@@ -1,12 +1,17 @@
 """Settings from the environment: frozen, validated once, refusing unsafe secrets in production.
 
 Development and test runs get well-known development keys so that `make run` works on a
-fresh machine; production refuses every one of them by name.
+fresh machine; production refuses every one of them, compared as key bytes whatever id or
+setting they are filed under, a secret key shorter than 32 bytes, and the in-process sandbox
+adapter (no real money, and a callback secret published in its source).
 """
 
 import base64
 import hashlib
+import hmac
+import json
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +27,12 @@ _DEV_PII_KEY = base64.b64encode(hashlib.sha256(b"payments development PII key").
 DEV_PII_KEYS = f"dev1:{_DEV_PII_KEY}"
 DEV_PII_INDEX_KEY = base64.b64encode(hashlib.sha256(b"payments development index key").digest()).decode()
 _DEV_SIGNING_SEED = hashlib.sha256(b"payments development ledger signing key").digest()
+# Every published key, as bytes: refused in any PII or index setting in production.
+_DEV_KEY_BYTES = (*(base64.b64decode(k) for k in (_DEV_PII_KEY, DEV_PII_INDEX_KEY)), _DEV_SIGNING_SEED)
+MIN_SECRET_KEY_BYTES = 32
+# Adapter kinds for development and tests only: the sandbox moves no real money and verifies
+# callbacks with a secret anyone can read in its source unless told another.
+DEVELOPMENT_ADAPTER_KINDS = frozenset({"sandbox"})
 
 
 def development_signing_key() -> Ed25519PrivateKey:
@@ -109,12 +120,26 @@ class Settings:
             ),
         )
         if production:
-            settings.load_signing_key()  # fails fast on a missing or development key
-            if settings.adapters_file is None:
-                raise ConfigError(
-                    "PAYMENTS_ADAPTERS_FILE must name the bank and e-wallet adapters in production"
-                )
+            settings.check_production_secrets()
         return settings
+
+    def check_production_secrets(self) -> None:
+        """Raise ConfigError naming the setting that holds a development, short or reused key,
+        or an adapter fit for development only."""
+        self.load_signing_key()  # fails fast on a missing or development key
+        if len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ConfigError(
+                f"PAYMENTS_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes of random text "
+                "in production"
+            )
+        for key in self.pii_keys:
+            _refuse_development_key("PAYMENTS_PII_KEYS", key.key)
+        _refuse_development_key("PAYMENTS_PII_INDEX_KEY", self.pii_index_key)
+        if any(hmac.compare_digest(key.key, self.pii_index_key) for key in self.pii_keys):
+            raise ConfigError("PAYMENTS_PII_INDEX_KEY must differ from every key in PAYMENTS_PII_KEYS")
+        if self.adapters_file is None:
+            raise ConfigError("PAYMENTS_ADAPTERS_FILE must name the bank and e-wallet adapters in production")
+        _refuse_development_adapters(Path(self.adapters_file))
 
     def load_signing_key(self) -> Ed25519PrivateKey:
         """The ledger checkpoint key: from PAYMENTS_LEDGER_SIGNING_KEY, or the development key."""
@@ -154,6 +179,32 @@ def _secret(env_vars: Mapping[str, str], name: str, dev_value: str, production: 
     if production and dev_value in value:
         raise ConfigError(f"{name} holds a development key; production refuses it")
     return value or dev_value
+
+
+def _refuse_development_key(name: str, key: bytes) -> None:
+    if any(hmac.compare_digest(key, dev) for dev in _DEV_KEY_BYTES):
+        raise ConfigError(f"{name} holds a development key; production refuses it")
+
+
+def _refuse_development_adapters(path: Path) -> None:
+    """Refuse an instance of a development-only kind. A file that cannot be read is left to the
+    adapter registry, which names the problem when the application builds the adapters."""
+    readers = {".toml": tomllib.loads, ".json": json.loads}
+    reader = readers.get(path.suffix)
+    try:
+        instances = reader(path.read_text(encoding="utf-8")) if reader else None
+    except (OSError, ValueError):
+        return
+    if not isinstance(instances, dict):
+        return
+    for name, instance in instances.items():
+        kind = instance.get("kind") if isinstance(instance, dict) else None
+        if kind in DEVELOPMENT_ADAPTER_KINDS:
+            raise ConfigError(
+                f"PAYMENTS_ADAPTERS_FILE: adapter instance {name!r} is of kind {kind!r}, for development "
+                "and tests only (no real money; callbacks signed with a published secret); production "
+                "refuses it: configure a bank_api, ewallet, iso20022 or vnpost instance"
+            )
 
 
 def _decode_key(name: str, encoded: str) -> bytes:

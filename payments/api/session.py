@@ -1,7 +1,8 @@
 """The request's database session and its unit of work.
 
 Views never commit by hand: `with unit_of_work() as session:` commits when the block ends
-and rolls back if it raises.
+and rolls back if it raises. A refusal that must be on record (DutyRefused) is written to the
+audit log, and committed, after that rollback.
 """
 
 from collections.abc import Iterator
@@ -9,6 +10,8 @@ from contextlib import contextmanager
 
 from flask import current_app, g
 from sqlalchemy.orm import Session
+
+from payments.security.duties import DutyRefused
 
 
 def db_session() -> Session:
@@ -23,6 +26,11 @@ def unit_of_work() -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except DutyRefused as refusal:
+        session.rollback()
+        refusal.record(session)
+        session.commit()
+        raise
     except BaseException:
         session.rollback()
         raise

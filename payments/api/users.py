@@ -39,13 +39,17 @@ class Users(MethodView):
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserWithTokenSchema)
     def post(self, args: dict[str, Any]) -> Any:
-        """Create a user and issue the first token (shown once)."""
+        """Create a user and issue the first token (shown once), to hand over to that person.
+        The admin role is never given beside officer or approver (422, separation_of_duties)."""
         with unit_of_work() as session:
-            actor = current_actor()
-            user = services.create_user(
-                session, actor, args["username"], args["roles"], display_name=args.get("display_name")
+            user, token = services.create_user_with_token(
+                session,
+                current_actor(),
+                args["username"],
+                args["roles"],
+                ttl_days=_ttl({}),
+                display_name=args.get("display_name"),
             )
-            token = services.issue_token(session, actor, user, ttl_days=_ttl({}))
         return {"user": user, "token": token}
 
 
@@ -55,7 +59,10 @@ class UserTokens(MethodView):
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, IssuedTokenSchema)
     def post(self, args: dict[str, Any], user_id: int) -> Any:
-        """Issue another token for a user (shown once)."""
+        """Issue another token for a user (shown once): for yourself, or for an account that is
+        neither officer nor approver (a service account). A token for someone else who makes or
+        approves batches is refused (422, separation_of_duties) and the refusal audited:
+        whoever held it could act under that person's name."""
         with unit_of_work() as session:
             user = services.get_user(session, user_id)
             return services.issue_token(session, current_actor(), user, ttl_days=_ttl(args))
@@ -89,7 +96,9 @@ class UserRoles(MethodView):
     @blp.response(200, UserSchema)
     def put(self, args: dict[str, Any], user_id: int) -> Any:
         """Replace a user's roles; they hold from the user's next request. The admin role cannot be
-        taken from the last active administrator (422)."""
+        taken from the last active administrator (422), nor held beside officer or approver (422,
+        separation_of_duties; the refusal is audited). A user who gains officer or approver
+        holding neither loses their API tokens."""
         with unit_of_work() as session:
             user = services.get_user(session, user_id)
             return services.set_roles(session, current_actor(), user, args["roles"])

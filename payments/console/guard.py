@@ -2,8 +2,10 @@
 
 The session cookie (signed, HttpOnly, SameSite=Lax, Secure in production) holds the user id,
 a fingerprint of the password hash (so a password change signs out other sessions), the
-sign-in time and a CSRF token. Each request reloads the user, so a role taken away or an
-account deactivated takes effect at once. A page that declares no roles is refused to all.
+user's session version (signing out moves it on, so a copy of the cookie taken before is
+refused: a cookie alone cannot be revoked), the sign-in time and a CSRF token. Each request
+reloads the user, so a role taken away or an account deactivated takes effect at once. A
+page that declares no roles is refused to all.
 """
 
 import hashlib
@@ -27,7 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 ROLES_ATTR = "_console_roles"
 PUBLIC_ENDPOINTS = frozenset({"console.login", "console.language", "console.static"})
 SESSION_LIFETIME = timedelta(hours=12)
-SESSION_KEYS = ("uid", "pwfp", "since")
+SESSION_KEYS = ("uid", "pwfp", "sv", "since")
 
 
 class ConsoleForbidden(Exception):
@@ -71,7 +73,9 @@ def start_session(user: User) -> None:
     """A fresh session after sign-in: nothing from before survives but the language."""
     language = session.get("lang")
     session.clear()
-    session.update(uid=user.id, pwfp=fingerprint(user.password_hash), since=utcnow().isoformat())
+    session.update(
+        uid=user.id, pwfp=fingerprint(user.password_hash), sv=user.session_version, since=utcnow().isoformat()
+    )
     if language:
         session["lang"] = language
     session["csrf"] = secrets.token_urlsafe(32)
@@ -130,6 +134,6 @@ def _signed_in_user() -> User | None:
     if utcnow() - since > SESSION_LIFETIME:
         return None
     user = db_session().get(User, session["uid"])
-    if user is None or not user.is_active or not user.password_hash:
+    if user is None or not user.is_active or not user.password_hash or session["sv"] != user.session_version:
         return None
     return user if hmac.compare_digest(fingerprint(user.password_hash), session["pwfp"]) else None

@@ -3,37 +3,96 @@
 Each chunk is its own transaction, so an interrupted rotation keeps what it finished and a
 second run picks up the rows still under an old key (rows are found by their key id): the
 rotation resumes by construction, and running it when nothing is left does nothing.
+
+Personal data lives in the registry (citizen IDs, legacy IDs, phones, account numbers) and in
+every payout's sealed instrument snapshot (the account, phone or citizen ID it was sent to).
+A snapshot is re-sealed with the same associated data and the same plaintext, so the manifest
+hash (computed over the opened snapshot) and the approvals bound to it still hold. Payouts of
+a batch being dispatched are left for a later run: the dispatch compares the very ciphertext
+it checked, and would stop at a row re-sealed under it; they still count as left to rotate.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    LargeBinary,
+    String,
+    TableClause,
+    and_,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    table,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.audit.services import record_event
 from payments.context import Actor
+from payments.db import table_of
 from payments.registry.crypto import PiiCipher
 from payments.registry.model import Beneficiary, PaymentInstrument
+
+PAYOUT_SNAPSHOT_FIELD = "payout_instrument"  # as disbursements.snapshots.SEALED_AS binds it in
+# Disbursements sit above the registry, so their tables are named here, not imported.
+_PAYOUTS = table(
+    "payouts",
+    column("id", BigInteger),
+    column("batch_id", BigInteger),
+    column("instrument_sealed", LargeBinary),
+    column("instrument_key_id", String),
+)
+_BATCHES = table("batches", column("id", BigInteger), column("state", String))
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """One encrypted value of a row: the field name bound in as associated data, its columns."""
+
+    field: str
+    ciphertext: str
+    key_id: str
 
 
 @dataclass(frozen=True)
 class Target:
-    model: type[Beneficiary] | type[PaymentInstrument]
-    fields: tuple[str, ...]
+    table: TableClause
+    values: tuple[Sealed, ...]
+    deferred: ColumnElement[bool] | None = None  # rows left for a later run (still counted)
 
-    def stale(self, key_id: str):  # type: ignore[no-untyped-def]
-        columns = [getattr(self.model, f"{name}_key") for name in self.fields]
-        return or_(*(column != key_id for column in columns))
+    def stale(self, key_id: str) -> ColumnElement[bool]:
+        return or_(*(self.table.c[value.key_id] != key_id for value in self.values))
+
+    def due(self, key_id: str) -> ColumnElement[bool]:
+        """Stale rows to re-seal in this run."""
+        return and_(self.stale(key_id), ~self.deferred if self.deferred is not None else true())
 
 
-TARGETS = (Target(Beneficiary, ("citizen_id", "legacy_id", "phone")), Target(PaymentInstrument, ("account",)))
+def _registry(model: type[Beneficiary] | type[PaymentInstrument], *fields: str) -> Target:
+    return Target(table_of(model), tuple(Sealed(name, f"{name}_ct", f"{name}_key") for name in fields))
+
+
+_DISPATCHING = _PAYOUTS.c.batch_id.in_(select(_BATCHES.c.id).where(_BATCHES.c.state == "dispatching"))
+TARGETS = (
+    _registry(Beneficiary, "citizen_id", "legacy_id", "phone"),
+    _registry(PaymentInstrument, "account"),
+    Target(
+        _PAYOUTS, (Sealed(PAYOUT_SNAPSHOT_FIELD, "instrument_sealed", "instrument_key_id"),), _DISPATCHING
+    ),
+)
 
 
 def rows_to_rotate(session: Session, cipher: PiiCipher) -> int:
     """How many rows still hold a value under a key other than the current one."""
     return sum(
-        session.scalar(select(func.count()).select_from(t.model).where(t.stale(cipher.current_key_id))) or 0
+        session.scalar(select(func.count()).select_from(t.table).where(t.stale(cipher.current_key_id))) or 0
         for t in TARGETS
     )
 
@@ -64,25 +123,34 @@ def rotate_keys(
 
 
 def _rotate_chunk(session: Session, actor: Actor, cipher: PiiCipher, target: Target, chunk: int) -> int:
-    columns = [target.model.id]
-    for name in target.fields:
-        columns += [getattr(target.model, f"{name}_ct"), getattr(target.model, f"{name}_key")]
-    query = select(*columns).where(target.stale(cipher.current_key_id)).order_by(target.model.id).limit(chunk)
+    t = target.table
+    columns = [t.c.id] + [t.c[name] for value in target.values for name in (value.ciphertext, value.key_id)]
+    query = select(*columns).where(target.due(cipher.current_key_id)).order_by(t.c.id).limit(chunk)
     rows = session.execute(query).all()
-    updates = [_resealed(row, target.fields, cipher) for row in rows]
-    if updates:
-        session.execute(update(target.model), updates)
-        after = {"table": target.model.__tablename__, "rows": len(updates), "key_id": cipher.current_key_id}
-        record_event(session, actor, "pii.rotate_keys", "pii", target.model.__tablename__, after=after)
-    return len(updates)
+    if rows:
+        session.execute(_update_by_id(target), [_resealed(row, target.values, cipher) for row in rows])
+        after = {"table": t.name, "rows": len(rows), "key_id": cipher.current_key_id}
+        record_event(session, actor, "pii.rotate_keys", "pii", t.name, after=after)
+    return len(rows)
 
 
-def _resealed(row: tuple, fields: tuple[str, ...], cipher: PiiCipher) -> dict:  # type: ignore[type-arg]
-    values: dict = {"id": row[0]}  # type: ignore[type-arg]
-    for position, name in enumerate(fields):
+def _update_by_id(target: Target) -> Any:  # an UPDATE run once per row
+    t = target.table
+    names = [name for value in target.values for name in (value.ciphertext, value.key_id)]
+    return (
+        update(t)
+        .where(t.c.id == bindparam("row_id"))
+        .values({name: bindparam(f"new_{name}") for name in names})
+    )
+
+
+def _resealed(row: Sequence[Any], values: tuple[Sealed, ...], cipher: PiiCipher) -> dict[str, Any]:
+    """Bind parameters for one row: every value under the current key (unchanged when absent)."""
+    params: dict[str, Any] = {"row_id": row[0]}
+    for position, value in enumerate(values):
         ciphertext, key_id = row[1 + 2 * position], row[2 + 2 * position]
-        if ciphertext is None or key_id is None or key_id == cipher.current_key_id:
-            continue
-        sealed = cipher.seal(name, cipher.open(name, ciphertext, key_id))
-        values[f"{name}_ct"], values[f"{name}_key"] = sealed.ciphertext, sealed.key_id
-    return values
+        if ciphertext is not None and key_id is not None and key_id != cipher.current_key_id:
+            sealed = cipher.seal(value.field, cipher.open(value.field, ciphertext, key_id))
+            ciphertext, key_id = sealed.ciphertext, sealed.key_id
+        params[f"new_{value.ciphertext}"], params[f"new_{value.key_id}"] = ciphertext, key_id
+    return params

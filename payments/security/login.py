@@ -9,7 +9,7 @@ fifteen minutes; while locked, even the right password is refused.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from payments.audit.services import record_event
@@ -50,7 +50,9 @@ def log_in(
     session: Session, username: str, password: str, *, request_id: str | None = None, clock: Clock = utcnow
 ) -> LoginResult:
     """Check `password` for `username`. Never raises for bad credentials: the failure count and
-    the audit event must be committed by the caller even when the sign-in is refused."""
+    the audit event must be committed by the caller even when the sign-in is refused. Every
+    outcome costs one password check (an unknown name, a locked account or one without a
+    password included), so the time taken does not tell which usernames exist."""
     user = session.scalar(select(User).where(User.username == username).with_for_update())
     if user is None:
         burn_time(password)
@@ -73,6 +75,11 @@ def log_in(
 
 
 def log_out(session: Session, actor: Actor, *, clock: Clock = utcnow) -> None:
+    """End every console session of `actor`'s user on the server, not only the cookie of the
+    browser that signed out: a copied session cookie stops working too."""
+    if actor.user_id is not None:
+        bump = User.session_version + 1
+        session.execute(update(User).where(User.id == actor.user_id).values(session_version=bump))
     record_event(session, actor, "login.logged_out", "user", actor.user_id or actor.username, clock=clock)
 
 

@@ -32,9 +32,12 @@ def hash_password(password: str, *, n: int = COST_N, r: int = BLOCK_R, p: int = 
 
 
 def verify_password(password: str, stored: str | None) -> bool:
-    """True when `password` matches `stored`; False for a mismatch or an unusable stored form."""
+    """True when `password` matches `stored`; False for a mismatch or an unusable stored form
+    (none at all: an account made over the API has no console password). Either way it costs a
+    full check, so that the time taken does not tell such an account from a real one."""
     parsed = _parse(stored)
     if parsed is None:
+        burn_time(password)
         return False
     n, r, p, salt, key = parsed
     try:

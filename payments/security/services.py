@@ -20,6 +20,7 @@ from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.db import serialize_writers
 from payments.errors import Conflict, InvalidInput, NotFound, RuleViolation, Unauthorized
+from payments.security import duties
 from payments.security.model import ApiToken, User, UserRole
 from payments.security.roles import Role
 
@@ -52,8 +53,10 @@ def create_user(
     display_name: str | None = None,
     clock: Clock = utcnow,
 ) -> User:
-    """Create a user with one or more roles. Raises Conflict if the name is taken."""
+    """Create a user with one or more roles. Raises Conflict if the name is taken, DutyRefused
+    for the admin role beside officer or approver (see payments.security.duties)."""
     role_set = _parse_roles(roles)
+    duties.check_role_set(actor, username, username, role_set)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists", field="username")
     user = User(username=username, display_name=display_name or username, created_at=clock())
@@ -89,8 +92,11 @@ def set_roles(
     """Give `user` exactly `roles`. Roles are read again on every request, so the change holds from
     the user's next request. Giving the roles the user already has changes nothing and writes no
     event. Raises InvalidInput for no roles or an unknown one (as create_user), RuleViolation for
-    taking the admin role from the last active administrator."""
+    taking the admin role from the last active administrator, DutyRefused for the admin role
+    beside officer or approver. Gaining officer or approver authority while holding neither
+    revokes the user's tokens (see payments.security.duties)."""
     wanted = _parse_roles(roles)
+    duties.check_role_set(actor, user.username, user.id, wanted)
     _read_again_in_turn(session, user)
     held = user.roles
     if wanted == held:
@@ -103,13 +109,37 @@ def set_roles(
     name = {"username": user.username}
     before, after = {**name, "roles": sorted(held)}, {**name, "roles": sorted(wanted)}
     record_event(session, actor, "user.roles", "user", user.id, before=before, after=after, clock=clock)
+    duties.revoke_on_gaining_authority(session, actor, user, held=held, wanted=wanted, clock=clock)
     return user
 
 
 def issue_token(
     session: Session, actor: Actor, user: User, *, ttl_days: int, clock: Clock = utcnow
 ) -> IssuedToken:
-    """Mint a bearer token for `user`, valid for `ttl_days`."""
+    """Mint a bearer token for `user`, valid for `ttl_days`. Raises InvalidInput for fewer than
+    one day, DutyRefused when `actor` is another person and `user` makes or checks batches."""
+    _read_again_in_turn(session, user)  # the roles checked are the roles a concurrent change left
+    duties.check_token_for(actor, user)
+    return _mint(session, actor, user, ttl_days=ttl_days, clock=clock)
+
+
+def create_user_with_token(
+    session: Session,
+    actor: Actor,
+    username: str,
+    roles: Iterable[str],
+    *,
+    ttl_days: int,
+    display_name: str | None = None,
+    clock: Clock = utcnow,
+) -> tuple[User, IssuedToken]:
+    """Create a user (as create_user) with its first token, to hand over to that person. A new
+    account has acted under no one's name yet, so whoever creates it may carry its first token."""
+    user = create_user(session, actor, username, roles, display_name=display_name, clock=clock)
+    return user, _mint(session, actor, user, ttl_days=ttl_days, clock=clock)
+
+
+def _mint(session: Session, actor: Actor, user: User, *, ttl_days: int, clock: Clock) -> IssuedToken:
     if ttl_days < 1:
         raise InvalidInput("a token must be valid for at least one day", field="ttl_days")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -7,7 +7,6 @@ from werkzeug.wrappers import Response
 from payments.api.session import unit_of_work
 from payments.console import guard
 from payments.console.blueprint import bp
-from payments.console.formatting import local_time
 from payments.console.i18n import LANGUAGES
 from payments.security import login as logins
 from payments.security.model import User
@@ -28,11 +27,10 @@ def login() -> Response | str | tuple[str, int]:
             guard.start_session(user)
     if user is not None:
         return redirect(next_page)
-    if result.refused == "locked":
-        error = _("Too many failed attempts: this account is locked until %(time)s.",
-                  time=local_time(result.locked_until))  # fmt: skip
-    else:
-        error = _("Wrong username or password.")
+    # One answer for every refusal (unknown name, wrong password, locked, inactive): saying
+    # "locked until" only for real accounts would tell which usernames exist. The page says
+    # that five failures lock an account for fifteen minutes.
+    error = _("Wrong username or password.")
     page = render_template("console/login.html", next_page=next_page, error=error, username=username)
     return page, 401
 

@@ -48,11 +48,14 @@ def create_user() -> Response | tuple[str, int]:
     ttl_days = current_app.extensions["payments"].settings.token_ttl_days
     try:
         with unit_of_work() as session:
-            actor = guard.console_actor()
-            user = services.create_user(
-                session, actor, username, form.getlist("roles"), display_name=display_name or None
+            _user, issued = services.create_user_with_token(
+                session,
+                guard.console_actor(),
+                username,
+                form.getlist("roles"),
+                ttl_days=ttl_days,
+                display_name=display_name or None,
             )
-            issued = services.issue_token(session, actor, user, ttl_days=ttl_days)
     except PaymentsError as error:
         flash(error.detail, "error")
         return redirect(url_for("console.users"))
