@@ -10,7 +10,13 @@ from flask.cli import FlaskGroup, with_appcontext
 from payments import migrate
 from payments.audit.services import verify_chain
 from payments.commands.batches import batches
-from payments.commands.common import cli_actor, runtime, stop_on_ctrl_c, unit_of_work
+from payments.commands.common import (
+    cli_actor,
+    refusals_as_click_errors,
+    runtime,
+    stop_on_ctrl_c,
+    unit_of_work,
+)
 from payments.commands.demo import demo_command
 from payments.commands.entitlements import accrue_command
 from payments.commands.ledger import ledger
@@ -87,7 +93,7 @@ def users() -> None:
 def users_create(username: str, roles: tuple[str, ...], display_name: str | None) -> None:
     """Create USERNAME with one or more roles and print a token (shown once)."""
     ttl = runtime().settings.token_ttl_days
-    with unit_of_work() as session:
+    with refusals_as_click_errors(), unit_of_work() as session:
         user = security.create_user(session, cli_actor(), username, roles, display_name=display_name)
         issued = security.issue_token(session, cli_actor(), user, ttl_days=ttl)
     click.echo(f"created {username} with roles {', '.join(sorted(roles))}")
@@ -101,7 +107,7 @@ def users_create(username: str, roles: tuple[str, ...], display_name: str | None
 def users_token(username: str, ttl_days: int | None) -> None:
     """Issue another token for USERNAME."""
     ttl = ttl_days or runtime().settings.token_ttl_days
-    with unit_of_work() as session:
+    with refusals_as_click_errors(), unit_of_work() as session:
         user = security.find_user(session, username)
         issued = security.issue_token(session, cli_actor(), user, ttl_days=ttl)
     click.echo(issued.token)

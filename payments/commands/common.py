@@ -6,10 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+import click
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from payments.context import Actor
+from payments.errors import PaymentsError
+from payments.security.duties import DutyRefused
 
 if TYPE_CHECKING:
     from payments.app import Runtime
@@ -35,13 +38,28 @@ def cli_actor() -> Actor:
 
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
-    """A session that commits when the block ends and rolls back if it raises."""
+    """A session that commits when the block ends and rolls back if it raises; a refusal
+    that must be on record (DutyRefused) is audited after the rollback, as the API does."""
     session = runtime().session_factory()
     try:
         yield session
         session.commit()
+    except DutyRefused as refusal:
+        session.rollback()
+        refusal.record(session)
+        session.commit()
+        raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def refusals_as_click_errors() -> Iterator[None]:
+    """The service's message, as a one-line error and exit status 1 (no traceback)."""
+    try:
+        yield
+    except PaymentsError as error:
+        raise click.ClickException(error.detail) from error

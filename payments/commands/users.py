@@ -3,14 +3,11 @@
 The other `users` commands (create, token) live in payments/cli.py.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 from flask.cli import with_appcontext
 
-from payments.commands.common import cli_actor, unit_of_work
-from payments.errors import InvalidInput, NotFound, PaymentsError
+from payments.commands.common import cli_actor, refusals_as_click_errors, unit_of_work
+from payments.errors import InvalidInput, NotFound
 from payments.security import login
 from payments.security import services as security
 from payments.security.roles import Role
@@ -56,21 +53,12 @@ def activate_command(username: str) -> None:
 @with_appcontext
 def roles_command(username: str, roles: tuple[str, ...]) -> None:
     """Give USERNAME exactly these roles (the ones not named are taken away)."""
-    with _refusals_as_click_errors(), unit_of_work() as session:
+    with refusals_as_click_errors(), unit_of_work() as session:
         user = security.set_roles(session, cli_actor(), security.find_user(session, username), roles)
         held = ", ".join(sorted(user.roles))
     click.echo(f"{username} now has the roles {held}")
 
 
 def _set_active(username: str, *, active: bool) -> None:
-    with _refusals_as_click_errors(), unit_of_work() as session:
+    with refusals_as_click_errors(), unit_of_work() as session:
         security.set_active(session, cli_actor(), security.find_user(session, username), active)
-
-
-@contextmanager
-def _refusals_as_click_errors() -> Iterator[None]:
-    """The service's message, as a one-line error and exit status 1 (no traceback)."""
-    try:
-        yield
-    except PaymentsError as error:
-        raise click.ClickException(error.detail) from error

@@ -2,9 +2,12 @@
 refusal as a one-line error with exit status 1."""
 
 import pytest
+from sqlalchemy import select
 
+from payments.audit.repository import search_events
 from payments.cli import cli
-from payments.security.services import find_user
+from payments.security.model import User
+from payments.security.services import authenticate, find_user
 from tests.factories import UserFactory
 
 
@@ -69,3 +72,31 @@ def test_the_last_active_administrator_stays_one(app, session):
         assert result.output.startswith("Error: boss is the last active administrator")
     boss = _user(session, "boss")
     assert (boss.is_active, boss.roles) == (True, {"admin"})
+
+
+def _actions(session) -> list[str]:
+    session.expire_all()
+    return [e.action for e in search_events(session, target_type="user")]
+
+
+def test_an_administrator_who_would_also_make_batches_is_refused_and_the_refusal_audited(app, session):
+    result = app.test_cli_runner().invoke(
+        cli, ["users", "create", "boss", "--role", "admin", "--role", "officer"]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: boss cannot hold the admin role together with officer")
+    assert _user_or_none(session, "boss") is None
+    assert "user.roles_refused" in _actions(session)
+
+
+def test_the_operator_mints_a_token_for_an_approver_on_the_command_line(app, session):
+    UserFactory(username="duyet", roles=["approver"])
+    session.commit()
+    result = app.test_cli_runner().invoke(cli, ["users", "token", "duyet"])
+    assert result.exit_code == 0
+    assert authenticate(session, result.output.strip()).username == "duyet"
+
+
+def _user_or_none(session, username: str):
+    session.expire_all()
+    return session.scalar(select(User).where(User.username == username))
