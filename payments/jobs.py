@@ -4,16 +4,18 @@ Features add their jobs here as they land (build batches, dispatch approved batc
 in-doubt payouts, reconcile, age payouts).
 """
 
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from payments.audit.services import verify_chain
+from payments.audit.services import record_event, verify_chain
 from payments.context import Actor
 from payments.disbursements.building import build_batches
 from payments.disbursements.dispatch import dispatcher_for
+from payments.disbursements.lease import LeaseHeld
 from payments.disbursements.model import Batch
 from payments.disbursements.routing import routing_for
 from payments.disbursements.states import BatchState
@@ -21,13 +23,14 @@ from payments.disbursements.unclaimed import apply_unclaimed_cash_rule
 from payments.entitlements.accrual import accrue
 from payments.entitlements.period import Period
 from payments.entitlements.rates import load_rate_set
-from payments.errors import Conflict, PaymentsError
+from payments.errors import PaymentsError
 from payments.ledger.checkpoints import create_checkpoint
 from payments.reconcile.runs import age_payouts as flag_stale
 from payments.reconcile.runs import fetch_statements, run_reconciliation
 from payments.registry.crypto import PiiCipher
 from payments.scheduling.runs import JobContext
 
+log = logging.getLogger(__name__)
 SCHEDULER = Actor(username="scheduler", role="system")
 STATEMENT_LOOKBACK_DAYS = 3  # closed days whose statements the reconcile job fetches
 
@@ -72,23 +75,48 @@ def build_month_batches(context: JobContext) -> Mapping[str, Any]:
 def dispatch_batches(context: JobContext) -> Mapping[str, Any]:
     """Send approved batches, and finish dispatching ones: in-doubt payouts are resolved by a
     status query, requeued ones resent with the same key. A batch another dispatcher holds is
-    skipped this time."""
+    skipped this time (`busy`). A batch that cannot be dispatched (its manifest changed, its
+    adapter is not configured, the provider's answers could not be recorded) is logged and
+    audited, and the job goes on with the next one: one bad batch never holds up the others.
+    The run then fails, naming each such batch and the counts, so that it shows in the job runs."""
     adapters = _adapters(context)
+    counts = {"batches": 0, "sent": 0, "busy": 0}
+    failures: list[str] = []
+    for batch_id in _sendable_batches(context):
+        try:
+            dispatcher = dispatcher_for(context.session_factory, adapters, context.settings, batch_id)
+            result = dispatcher.dispatch(batch_id)
+        except LeaseHeld:
+            counts["busy"] += 1
+        except Exception as exc:  # recorded; the run fails once the other batches are sent
+            failures.append(_dispatch_failed(context, batch_id, exc))
+        else:
+            counts["batches"] += 1
+            counts["sent"] += result.sent
+    if failures:
+        done = ", ".join(f"{name} {count}" for name, count in counts.items())
+        raise PaymentsError(
+            f"{len(failures)} batch(es) could not be dispatched ({done}): {'; '.join(failures)}",
+            failed=len(failures), **counts,
+        )  # fmt: skip
+    return counts
+
+
+def _sendable_batches(context: JobContext) -> list[int]:
     with context.session_factory() as session:
         sendable = Batch.state.in_((BatchState.APPROVED, BatchState.DISPATCHING))
-        batch_ids = list(session.scalars(select(Batch.id).where(sendable).order_by(Batch.id)))
-    counts = {"batches": 0, "sent": 0, "busy": 0}
-    for batch_id in batch_ids:
-        try:
-            result = dispatcher_for(context.session_factory, adapters, context.settings, batch_id).dispatch(
-                batch_id
-            )
-        except Conflict:
-            counts["busy"] += 1
-            continue
-        counts["batches"] += 1
-        counts["sent"] += result.sent
-    return counts
+        return list(session.scalars(select(Batch.id).where(sendable).order_by(Batch.id)))
+
+
+def _dispatch_failed(context: JobContext, batch_id: int, exc: Exception) -> str:
+    """Log and audit why a batch could not be dispatched; the failure as the run reports it."""
+    log.error("dispatch of batch %s failed", batch_id, exc_info=exc)
+    failure = {"error": type(exc).__name__, "detail": str(exc)[:500]}
+    with context.session_factory() as session, session.begin():
+        record_event(
+            session, SCHEDULER, "batch.dispatch_failed", "batch", batch_id, after=failure, clock=context.clock
+        )
+    return f"batch {batch_id}: {failure['error']}: {failure['detail']}"
 
 
 def checkpoint_ledger(context: JobContext) -> Mapping[str, Any]:

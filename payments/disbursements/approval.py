@@ -6,7 +6,7 @@ distinct approvers; an approval is bound to the manifest hash the approver saw, 
 to the batch's contents voids it (the batch goes back to pending approval).
 """
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from payments.audit.services import record_event
@@ -27,8 +27,18 @@ def get_batch(session: Session, batch_id: int, *, for_update: bool = False) -> B
     return batch
 
 
-def approvals_needed(batch: Batch, threshold_vnd: int) -> int:
-    return 2 if batch.total_vnd > threshold_vnd else 1
+def approvals_needed(batch: Batch, threshold_vnd: int, *, total_vnd: int | None = None) -> int:
+    """Two approvers above the threshold, one below. Deciding who may send money, pass
+    `total_vnd` summed from the payout rows, whose amounts the manifest hash covers: the stored
+    `batch.total_vnd` (used when it is not given, for display) is not covered by it."""
+    total = batch.total_vnd if total_vnd is None else total_vnd
+    return 2 if total > threshold_vnd else 1
+
+
+def payouts_total(session: Session, batch_id: int) -> int:
+    """The batch's total summed from its payout rows, in đồng."""
+    query = select(func.coalesce(func.sum(Payout.amount_vnd), 0)).where(Payout.batch_id == batch_id)
+    return int(session.scalar(query) or 0)
 
 
 def valid_approvers(session: Session, batch: Batch) -> set[str]:
@@ -74,7 +84,8 @@ def approve_batch(
     if actor.username in valid_approvers(session, batch):
         raise RuleViolation("you have already approved this batch; a second approver must be someone else")
     _record(session, batch, actor, "approved", comment=comment, clock=clock)
-    if len(valid_approvers(session, batch)) >= approvals_needed(batch, threshold_vnd):
+    needed = approvals_needed(batch, threshold_vnd, total_vnd=payouts_total(session, batch.id))
+    if len(valid_approvers(session, batch)) >= needed:
         _move(session, actor, batch, BatchState.APPROVED, "batch.approve", clock=clock)
     return batch
 

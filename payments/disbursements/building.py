@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
-from payments.db import refresh_statistics
+from payments.db import refresh_statistics, serialize_writers
 from payments.disbursements import repository
 from payments.disbursements.holds import hold_reasons, provider_name_check
 from payments.disbursements.manifest import ManifestLine, manifest_hash, payout_key, period_prefix
@@ -31,6 +31,10 @@ from payments.registry.model import PaymentInstrument
 from payments.registry.repository import instruments_on
 
 PAGE = 1_000
+# Builds take turns: each reads payable balances and open batches, then places people in new
+# batches; two at once (the scheduler's and an officer's, or a retry) would both place the same
+# person. Taken before anything is read, held until the build's transaction ends.
+BUILD_LOCK = "batch_builds"
 NO_INSTRUMENT = {"code": "no_instrument", "detail": "no payment instrument in force on the payout date"}
 
 
@@ -65,7 +69,9 @@ def build_batches(
     clock: Clock = utcnow,
 ) -> BuildResult:
     """Build draft batches for `period` from what the ledger owes. Safe to repeat: people
-    already in an open batch are left out. Raises InvalidInput for a malformed period."""
+    already in an open batch are left out. Waits for any other build (BUILD_LOCK) until the
+    caller's transaction ends. Raises InvalidInput for a malformed period."""
+    serialize_writers(session, BUILD_LOCK)
     try:
         payout_key(period, "BTXH", 1, 1)
     except ValueError as exc:

@@ -1,53 +1,102 @@
 """A chunk of payouts being dispatched: claimed before the send, its answers recorded after.
 
 Claiming posts the ledger's initiation entries and moves the payouts to `sending` together,
-committed before anything is sent. Recording moves each answered payout and posts its ledger
-entry (`outcomes.py` decides both) in the transaction that claims the next chunk or finishes
-the batch. Either refuses with Conflict when a payout changed state meanwhile; a claim also
-refuses (RuleViolation) a payout that differs from what was approved (`manifest_check`).
+committed before anything is sent. A payout queued again (nothing was sent) is initiated already:
+its entry is drafted again with the effective date it was posted with, so the ledger skips it. A
+payout the person's payable no longer covers is refused instead of sent (`cover.py`). Recording
+moves each answered payout still waiting for an answer and posts its ledger entry (`outcomes.py`
+decides both) in the transaction that claims the next chunk or finishes the batch; an answer for
+a payout other news (a callback) has moved on meanwhile is skipped, and audited when it
+contradicts that news. A claim refuses with Conflict when a payout changed state meanwhile, and
+(RuleViolation) a payout that differs from what was approved (`manifest_check`).
 """
 
+import logging
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 from payments.adapters.messages import PayoutInstruction
 from payments.adapters.vocabulary import PayoutStatus
+from payments.audit.services import EventSpec, record_events
 from payments.clock import Clock
 from payments.context import Actor
-from payments.disbursements import outbox
+from payments.db import serialize_writers
+from payments.disbursements import cover, outbox, repository
 from payments.disbursements.answers import Answer
 from payments.disbursements.manifest_check import Approved, instruction
 from payments.disbursements.model import Batch
-from payments.disbursements.outcomes import initiation_draft, outcome_move
+from payments.disbursements.outcomes import NEW_STATE, initiation_draft, initiation_key, outcome_move
+from payments.disbursements.states import AWAITING_ANSWER, PayoutState, contradicts
 from payments.errors import Conflict
 from payments.ledger.draft import EntryDraft
 from payments.ledger.services import post_entries
+from payments.ledger.writer import LEDGER_LOCK
+
+log = logging.getLogger(__name__)
 
 
 def claim_chunk(
-    session: Session, batch: Batch, approved: Approved, *, chunk_size: int, actor: Actor, clock: Clock
+    session: Session,
+    batch: Batch,
+    approved: Approved,
+    *,
+    chunk_size: int,
+    actor: Actor,
+    clock: Clock,
+    outcomes: dict[str, int] | None = None,
 ) -> list[PayoutInstruction]:
-    """Initiation entries and the move to `sending`, committed together before any send."""
-    queued = outbox.queued_payouts(session, batch.id, limit=chunk_size)
-    if not queued:
-        return []
-    batch_id, adapter = batch.id, batch.adapter
+    """Initiation entries and the move to `sending`, committed together before any send: the
+    instructions to send, none when nothing is left queued. Payouts refused as no longer owed
+    are counted in `outcomes` (as `not_owed`), and the chunk is filled from the next ones."""
+    claimed: list[PayoutInstruction] = []
+    refused = 0
+    while not claimed and (queued := outbox.queued_payouts(session, batch.id, limit=chunk_size)):
+        claimed, not_owed = _claim(session, batch, approved, queued, actor=actor, clock=clock)
+        refused += not_owed
+    if outcomes is not None and refused:
+        outcomes["not_owed"] = outcomes.get("not_owed", 0) + refused
+    return claimed
+
+
+def _claim(
+    session: Session,
+    batch: Batch,
+    approved: Approved,
+    queued: Sequence[outbox.QueuedPayout],
+    *,
+    actor: Actor,
+    clock: Clock,
+) -> tuple[list[PayoutInstruction], int]:
+    """Claim `queued`: (the instructions of those claimed, how many were refused as not owed)."""
+    batch_id, adapter, now = batch.id, batch.adapter, clock()
     remittance, reference = f"Tro cap {batch.programme} {batch.period}", f"B{batch_id}-{batch.period}"
     instructions = [
         instruction(row, approved, batch_id=batch_id, remittance=remittance, reference=reference)
         for row in queued
     ]
-    now = clock()
-    post_entries(
-        session,
-        [initiation_draft(row, adapter, now.date()) for row in queued],
-        actor=actor,
-        clock=clock,
-    )
-    if outbox.mark_sending(session, [row.id for row in queued], now) != len(queued):
+    serialize_writers(session, LEDGER_LOCK)  # the payables read stay as read until the entries are posted
+    initiated = _initiated_on(session, queued)
+    refused = cover.uncovered(session, queued, initiated)
+    if refused:
+        cover.refuse(session, batch_id, refused, now, actor=actor, clock=clock)
+    not_owed = {u.payout_id for u in refused}
+    claimed = [(row, sent) for row, sent in zip(queued, instructions, strict=True) if row.id not in not_owed]
+    drafts = [initiation_draft(row, adapter, initiated.get(row.payout_key, now.date())) for row, _ in claimed]
+    post_entries(session, drafts, actor=actor, clock=clock)
+    if outbox.mark_sending(session, [row.id for row, _ in claimed], now) != len(claimed):
         raise Conflict(f"batch {batch_id}: payouts changed state while being claimed")
-    return instructions
+    return [sent for _, sent in claimed], len(refused)
+
+
+def _initiated_on(session: Session, queued: Sequence[outbox.QueuedPayout]) -> dict[str, date]:
+    """{payout key: effective date of its initiation entry} for the payouts claimed before (and
+    queued again since: nothing was sent). A first claim, the usual case, reads nothing."""
+    again = {initiation_key(row.payout_key): row.payout_key for row in queued if row.send_attempts}
+    if not again:
+        return {}
+    return {again[key]: day for key, day in repository.entry_dates(session, again).items()}
 
 
 def record_answers(
@@ -59,16 +108,25 @@ def record_answers(
     actor: Actor,
     clock: Clock,
 ) -> None:
-    """Each answer's move and ledger entry (outcomes.py), for payouts read afresh: a callback
-    may have moved one since it was sent. Each answer is counted in `outcomes`, by status."""
+    """Each answer's move and ledger entry (outcomes.py), for payouts read afresh and locked: a
+    callback may have moved one since it was sent. Only a payout still waiting for an answer
+    (sending, in doubt) is moved; a later state stands, and an answer contradicting it is logged
+    and audited for finance staff (`_late_answers`), never raised. Each answer is counted in
+    `outcomes`, by status."""
     if not answers:
         return
     rows = outbox.answered_payouts(session, batch.id, [answer.payout_key for answer in answers])
     adapter, now = batch.adapter, clock()
     moves: list[outbox.PayoutMove] = []
     drafts: list[EntryDraft] = []
+    late: list[tuple[outbox.AnsweredPayout, Answer]] = []
     for answer in answers:
         row = rows[answer.payout_key]
+        name = "not_found" if answer.status == PayoutStatus.NOT_FOUND else answer.status.value
+        outcomes[name] = outcomes.get(name, 0) + 1
+        if row.state not in AWAITING_ANSWER:
+            late.append((row, answer))
+            continue
         move = outcome_move(
             row, adapter, answer.status, reason=answer.reason, reason_text=answer.reason_text,
             reference=answer.reference, day=now.date(),
@@ -77,8 +135,35 @@ def record_answers(
             moves.append(outbox.PayoutMove(row.id, row.state, move.state, move.reason_code,
                                            move.reason_text, move.provider_reference))  # fmt: skip
             drafts += [move.entry] if move.entry else []
-        name = "not_found" if answer.status == PayoutStatus.NOT_FOUND else answer.status.value
-        outcomes[name] = outcomes.get(name, 0) + 1
     if outbox.move_payouts(session, moves, now) != len(moves):
         raise Conflict(f"batch {batch.id}: payouts changed state while their answers were recorded")
     post_entries(session, drafts, actor=actor, clock=clock)
+    _late_answers(session, batch.id, late, actor=actor, clock=clock)
+
+
+def _late_answers(
+    session: Session,
+    batch_id: int,
+    late: Sequence[tuple[outbox.AnsweredPayout, Answer]],
+    *,
+    actor: Actor,
+    clock: Clock,
+) -> None:
+    """Answers for payouts other news moved on before they were recorded: skipped, the later
+    state standing. One that contradicts it (settled, then the send said rejected) is logged and
+    audited (`payout.answer_contradicted`) for finance staff to look into with the provider."""
+    events = []
+    for row, answer in late:
+        reported = NEW_STATE[answer.status]
+        where = (batch_id, row.payout_key, row.state, answer.status.value)
+        if not contradicts(PayoutState(row.state), reported):
+            log.info("batch %s: payout %s is %s already; its %s answer is old news", *where)
+            continue
+        log.warning("batch %s: payout %s is %s, yet the provider answered %s; it stays %s", *where, row.state)
+        said = {"status": answer.status.value, "reason": answer.reason, "reason_text": answer.reason_text}
+        events.append(
+            EventSpec("payout.answer_contradicted", "payout", row.id, before={"state": row.state},
+                      after={"payout_key": row.payout_key, "batch_id": batch_id, "answer": said,
+                             "kept": row.state})
+        )  # fmt: skip
+    record_events(session, actor, events, clock=clock)

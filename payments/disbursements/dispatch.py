@@ -40,7 +40,7 @@ from payments.disbursements import repository
 from payments.disbursements.answers import Answer, ask
 from payments.disbursements.approval import get_batch
 from payments.disbursements.claims import claim_chunk, record_answers
-from payments.disbursements.lease import give_up_lease, take_lease
+from payments.disbursements.lease import LeaseHeld, give_up_lease, take_lease
 from payments.disbursements.manifest_check import Approved, check_manifest
 from payments.disbursements.model import Batch
 from payments.disbursements.states import BatchState, PayoutState, check_batch_transition
@@ -83,8 +83,8 @@ class Dispatcher:
 
     def dispatch(self, batch_id: int) -> DispatchResult:
         """Send every queued payout of an approved batch. Raises RuleViolation when the batch
-        is not approved or its manifest no longer matches its approvals, Conflict when another
-        dispatcher holds it. Safe to call again after any failure."""
+        is not approved or its manifest no longer matches its approvals, LeaseHeld (a Conflict)
+        when another dispatcher holds it. Safe to call again after any failure."""
         result = DispatchResult(batch_id)
         approved = self._start(batch_id)
         try:
@@ -111,7 +111,7 @@ class Dispatcher:
                 )
             approved = check_manifest(session, batch, self.cipher, self.config.threshold_vnd)
             if not take_lease(session, batch_id, self.config.holder, self.config.lease, self.clock):
-                raise Conflict(f"batch {batch_id} is being dispatched by {batch.dispatch_holder}")
+                raise LeaseHeld(f"batch {batch_id} is being dispatched by {batch.dispatch_holder}")
             if batch.state == BatchState.APPROVED:
                 check_batch_transition(BatchState.APPROVED, BatchState.DISPATCHING)
                 batch.state, batch.state_changed_at = BatchState.DISPATCHING, self.clock()
@@ -181,7 +181,7 @@ class Dispatcher:
                 with session.begin_nested():
                     claimed = claim_chunk(
                         session, batch, approved, chunk_size=self.config.chunk_size, actor=self.actor,
-                        clock=self.clock,
+                        clock=self.clock, outcomes=result.outcomes,
                     )  # fmt: skip
             except (RuleViolation, Conflict) as exc:
                 refused = exc

@@ -14,6 +14,11 @@ from sqlalchemy.orm import Session
 
 from payments.clock import Clock
 from payments.disbursements.model import Batch
+from payments.errors import Conflict
+
+
+class LeaseHeld(Conflict):
+    """Another dispatcher holds the batch's lease: it is busy, not failing; try again later."""
 
 
 def take_lease(session: Session, batch_id: int, holder: str, lease: timedelta, clock: Clock) -> bool:

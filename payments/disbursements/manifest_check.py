@@ -47,7 +47,8 @@ def check_manifest(session: Session, batch: Batch, cipher: PiiCipher, threshold_
     lines = [ManifestLine(row.payout_key, row.amount_vnd, open_snapshot(cipher, row)) for row in rows]
     if manifest_hash(lines) != batch.manifest_hash:
         raise _manifest_changed(batch.id)
-    if len(valid_approvers(session, batch)) < approvals_needed(batch, threshold_vnd):
+    total = sum(row.amount_vnd for row in rows)  # the amounts hashed, not the stored total
+    if len(valid_approvers(session, batch)) < approvals_needed(batch, threshold_vnd, total_vnd=total):
         raise RuleViolation(f"batch {batch.id}: not enough approvals bound to its current manifest")
     return {
         row.payout_key: ApprovedPayout(

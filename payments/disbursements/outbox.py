@@ -37,6 +37,7 @@ class QueuedPayout(NamedTuple):
     beneficiary_name: str
     instrument_sealed: bytes
     instrument_key_id: str
+    send_attempts: int  # more than 0: claimed before, so its initiation entry is in the ledger
 
 
 class AnsweredPayout(NamedTuple):
@@ -68,11 +69,16 @@ _SEALED = (
 )
 _QUEUED = (
     "SELECT id, payout_key, beneficiary_id, amount_vnd, beneficiary_name, instrument_sealed,"
-    " instrument_key_id FROM payouts WHERE batch_id = {m} AND state = {m} ORDER BY id LIMIT {m}"
+    " instrument_key_id, send_attempts FROM payouts WHERE batch_id = {m} AND state = {m}"
+    " ORDER BY id LIMIT {m}"
 )
 _ANSWERED = (
     "SELECT id, payout_key, beneficiary_id, amount_vnd, state, provider_reference, batch_id"
     " FROM payouts WHERE payout_key {in_}"
+)
+_BALANCES = (
+    "SELECT a.code, b.balance_vnd FROM ledger_accounts a JOIN ledger_balances b ON b.account_id = a.id"
+    " WHERE a.code {in_}"
 )
 _SENDING = (
     "UPDATE payouts SET state = {m}, send_attempts = send_attempts + 1, updated_at = {m} WHERE state = {m}"
@@ -97,9 +103,20 @@ def queued_payouts(session: Session, batch_id: int, *, limit: int) -> list[Queue
 
 
 def answered_payouts(session: Session, batch_id: int, keys: Sequence[str]) -> dict[str, AnsweredPayout]:
-    """{key: payout} for the batch's payouts of these keys, as they stand now."""
-    rows = map(AnsweredPayout._make, Driver(session).fetch_in(_ANSWERED, list(keys)))
+    """{key: payout} for the batch's payouts of these keys, as they stand now, locked until the
+    transaction ends: a callback cannot move one between this read and the move decided from it
+    (on SQLite, BEGIN IMMEDIATE already keeps every other writer out)."""
+    driver = Driver(session)
+    sql = f"{_ANSWERED} FOR UPDATE" if driver.postgres else _ANSWERED
+    rows = map(AnsweredPayout._make, driver.fetch_in(sql, list(keys)))
     return {row.payout_key: row for row in rows if row.batch_id == batch_id}
+
+
+def cached_balances(session: Session, codes: Sequence[str]) -> dict[str, int]:
+    """{code: cached balance} of these ledger accounts, those never posted to left out: what the
+    ledger's `balances` reads, on the driver's cursor (a claim reads a chunk's payables; through
+    the ORM that cost a tenth of the claim, measured on the dispatch bench)."""
+    return dict(Driver(session).fetch_in(_BALANCES, list(codes)))
 
 
 def mark_sending(session: Session, payout_ids: Sequence[int], now: datetime) -> int:

@@ -64,10 +64,19 @@ def _adapter_accounts(adapter: str) -> tuple[str, str]:
     return accounts.in_flight(adapter), accounts.settlement(adapter)
 
 
+def initiation_key(payout_key: str) -> str:
+    """The idempotency key of a payout's initiation entry: one per payout, however often sent."""
+    return f"initiate:{payout_key}"
+
+
 def initiation_draft(payout: PayoutAmount, adapter: str, day: date) -> EntryDraft:
-    """Money leaves the person's payable for the adapter's in-flight account."""
+    """Money leaves the person's payable for the adapter's in-flight account, effective `day`.
+
+    A payout queued again (nothing was sent) keeps its initiation entry, and is drafted again
+    when re-claimed: pass the effective date of the entry already posted, so that the draft is
+    the same content under the same key (the ledger skips it) rather than a Conflict."""
     return EntryDraft(
-        idempotency_key=f"initiate:{payout.payout_key}",
+        idempotency_key=initiation_key(payout.payout_key),
         kind=EntryKind.PAYOUT_INITIATED,
         effective_date=day,
         postings=(

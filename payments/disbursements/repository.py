@@ -1,15 +1,16 @@
 """Disbursement queries. No rules here."""
 
 from collections.abc import Iterable
+from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from payments.adapters.vocabulary import ReasonCode
 from payments.disbursements.model import Batch, BatchHold, Payout
-from payments.disbursements.states import BatchState, PayoutState
+from payments.disbursements.states import NOT_OWED, BatchState, PayoutState
 from payments.ledger import accounts
-from payments.ledger.model import Account, Balance
+from payments.ledger.model import Account, Balance, Entry
 from payments.registry.model import Beneficiary, Enrolment
 
 OPEN_BATCH_STATES = (
@@ -91,13 +92,14 @@ def earlier_payouts(
 
 def failed_on_instrument(session: Session, beneficiary_ids: Iterable[int]) -> dict[tuple[int, int], int]:
     """{(beneficiary, instrument): number of rejected or returned payouts}. Cash left uncollected
-    (NOAS) is not the instrument failing: DOMAIN rule 5 deals with it (see `unclaimed`)."""
+    (NOAS) is not the instrument failing: DOMAIN rule 5 deals with it (see `unclaimed`); nor is a
+    payout refused at dispatch because nothing was owed any more (NOT_OWED): it was never sent."""
     query = (
         select(Payout.beneficiary_id, Payout.instrument_id, func.count())
         .where(
             Payout.beneficiary_id.in_(list(beneficiary_ids)),
             Payout.state.in_((PayoutState.REJECTED, PayoutState.RETURNED)),
-            Payout.reason_code.is_distinct_from(ReasonCode.NOAS.value),
+            or_(Payout.reason_code.is_(None), Payout.reason_code.not_in((ReasonCode.NOAS.value, NOT_OWED))),
         )
         .group_by(Payout.beneficiary_id, Payout.instrument_id)
     )
@@ -149,6 +151,14 @@ def owed_to(session: Session, beneficiary_ids: Iterable[int]) -> dict[int, int]:
         .where(Account.code.in_(list(codes)), Balance.balance_vnd < 0)
     )
     return {codes[code]: int(owed) for code, owed in session.execute(query)}
+
+
+def entry_dates(session: Session, idempotency_keys: Iterable[str]) -> dict[str, date]:
+    """{key: effective date} of the ledger entries already recorded under these keys."""
+    query = select(Entry.idempotency_key, Entry.effective_date).where(
+        Entry.idempotency_key.in_(list(idempotency_keys))
+    )
+    return dict(session.execute(query).all())
 
 
 def payouts_in(

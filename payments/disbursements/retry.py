@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
+from payments.db import serialize_writers
 from payments.disbursements import repository
 from payments.disbursements.approval import get_batch
-from payments.disbursements.building import PAGE, BatchBuilder, BuildResult
+from payments.disbursements.building import BUILD_LOCK, PAGE, BatchBuilder, BuildResult
 from payments.disbursements.model import Payout
 from payments.disbursements.routing import Routing
 from payments.disbursements.states import BatchState
@@ -68,12 +69,14 @@ def build_retry_batch(
     """Build the draft follow-up of batch `batch_id`'s failed payouts whose people are still owed.
 
     Usually one batch; two when someone's current instrument goes through another adapter.
+    Waits for any other build (BUILD_LOCK), retry or monthly, until the caller's transaction ends.
     People held (the same rules as any build) are listed in the result, and no batch is built
     for nobody. Raises NotFound for an unknown batch, RuleViolation for a batch not yet
     dispatched or with nothing to retry. Safe to repeat: failures already followed up are
     left out, so a second run builds nothing and says why.
     """
-    original = get_batch(session, batch_id, for_update=True)  # two officers retrying: one at a time
+    serialize_writers(session, BUILD_LOCK)  # one build at a time, of any kind: see building.py
+    original = get_batch(session, batch_id, for_update=True)
     if original.state not in RETRIED_FROM:
         raise RuleViolation(
             f"batch {batch_id} is {original.state}: nothing can have failed before it is dispatched"

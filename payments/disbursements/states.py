@@ -74,6 +74,17 @@ PAYOUT_TRANSITIONS: dict[PayoutState, frozenset[PayoutState]] = {
 # Money is with the provider (or may be) in these states: the ledger's in_flight holds it.
 IN_FLIGHT_STATES = frozenset({PayoutState.SENDING, PayoutState.ACCEPTED, PayoutState.IN_DOUBT})
 FINAL_STATES = frozenset({PayoutState.SETTLED, PayoutState.REJECTED, PayoutState.RETURNED})
+# A dispatcher's answer is recorded only for a payout still waiting for one; other news (a
+# callback, a statement) that moved it on meanwhile stands (see `contradicts`).
+AWAITING_ANSWER = frozenset({PayoutState.SENDING, PayoutState.IN_DOUBT})
+
+# The reason code of a payout refused at dispatch, never sent: the ledger no longer owes the
+# person its amount (a recovery since the batch was built). Not a provider's news, so not a move
+# in PAYOUT_TRANSITIONS (a provider saying "rejected" of a queued payout is refused): the
+# dispatcher moves such a payout from queued to rejected itself, with no ledger entry, as no money
+# left the person's payable. Like any rejected payout it is followed up by a retry batch, which
+# pays what is owed by then; it is not a failure of the person's instrument.
+NOT_OWED = "NOT_OWED"
 
 
 def check_batch_transition(current: BatchState, target: BatchState) -> None:
@@ -84,3 +95,29 @@ def check_batch_transition(current: BatchState, target: BatchState) -> None:
 def check_payout_transition(current: PayoutState, target: PayoutState) -> None:
     if target not in PAYOUT_TRANSITIONS[current]:
         raise RuleViolation(f"a payout in state {current} cannot become {target}", state=current.value)
+
+
+def contradicts(current: PayoutState, reported: PayoutState) -> bool:
+    """Whether a provider's late answer that a payout is `reported` cannot be squared with the
+    state `current` that other news already gave it: `current` cannot follow from `reported`
+    (settled against rejected), or the provider says it never received (queued) a payout other
+    news has moved on. An in-doubt answer says nothing; an earlier stage (accepted, for a payout
+    settled since) is old news, not a contradiction."""
+    if reported in (current, PayoutState.IN_DOUBT):
+        return False
+    if reported == PayoutState.QUEUED:
+        return True
+    return not _leads_to(reported, current)
+
+
+def _leads_to(start: PayoutState, goal: PayoutState) -> bool:
+    """Whether `goal` can follow `start` through the payout transitions, never back to queued."""
+    seen, pending = {start}, [start]
+    while pending:
+        for state in PAYOUT_TRANSITIONS[pending.pop()] - {PayoutState.QUEUED}:
+            if state == goal:
+                return True
+            if state not in seen:
+                seen.add(state)
+                pending.append(state)
+    return False

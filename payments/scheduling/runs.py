@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from payments.clock import Clock, utcnow
 from payments.config import Settings
+from payments.errors import PaymentsError
 from payments.scheduling.model import JobRun
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,9 @@ def run_recorded(context: JobContext, job: str, holder: str, fn: JobFunction) ->
 def _execute(context: JobContext, job: str, fn: JobFunction) -> tuple[str, dict[str, Any], str | None]:
     try:
         counts = dict(fn(context) or {})
-    except Exception:  # a failed job is recorded and the scheduler keeps running
+    except Exception as exc:  # a failed job is recorded and the scheduler keeps running
         log.exception("job %s failed", job)
-        return "failed", {}, traceback.format_exc(limit=5)
+        return "failed", _counts_of(exc), traceback.format_exc(limit=5)
     return "succeeded", counts, None
 
 
@@ -61,3 +62,9 @@ def recent_runs(session: Session, *, job: str | None = None, before_id: int | No
     if before_id is not None:
         query = query.where(JobRun.id < before_id)
     return list(session.scalars(query))
+
+
+def _counts_of(error: Exception) -> dict[str, Any]:
+    """The counts a job that failed part-way reports with its error (PaymentsError extras)."""
+    extra = error.extra if isinstance(error, PaymentsError) else {}
+    return {name: value for name, value in extra.items() if isinstance(value, int)}

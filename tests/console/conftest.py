@@ -118,9 +118,9 @@ def open_exception(session, accepted_batch):
     ).first()
     assert payout.state == "accepted"
     problem = Problem(
-        kind="UNCONFIRMED_PAYOUT", fingerprint=f"test:unconfirmed:{payout.id}", adapter=accepted_batch.adapter,
-        detail=f"{payout.payout_key}: no statement confirmed it", payout_id=payout.id,
-        amount_vnd=payout.amount_vnd,
+        kind="UNCONFIRMED_PAYOUT", fingerprint=f"test:unconfirmed:{payout.id}",
+        adapter=accepted_batch.adapter, detail=f"{payout.payout_key}: no statement confirmed it",
+        payout_id=payout.id, amount_vnd=payout.amount_vnd,
     )  # fmt: skip
     raise_exception(session, problem, actor=OFFICER)
     session.commit()
