@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from payments.audit.services import record_event, verify_chain
+from payments.clock import local_date
 from payments.context import Actor
 from payments.disbursements.building import build_batches
 from payments.disbursements.dispatch import dispatcher_for
@@ -48,7 +49,7 @@ def accrue_current_month(context: JobContext) -> Mapping[str, Any]:
     """Accrue this month (UTC) and bring changed earlier months up to date."""
     with context.session_factory() as session:
         rates = load_rate_set(session, context.settings.province_code)
-    period = Period.of(context.clock().date())
+    period = Period.of(local_date(context.clock()))
     summary = accrue(context.session_factory, period, rates, actor=SCHEDULER, clock=context.clock)
     if summary.problems:
         raise PaymentsError(f"{len(summary.problems)} enrolment(s) could not be accrued for {period}")
@@ -62,7 +63,7 @@ def build_month_batches(context: JobContext) -> Mapping[str, Any]:
     with context.session_factory() as session, session.begin():
         result = build_batches(
             session,
-            str(Period.of(context.clock().date())),
+            str(Period.of(local_date(context.clock()))),
             routing_for(settings, adapters),
             PiiCipher.from_settings(settings),
             actor=SCHEDULER,
@@ -132,6 +133,7 @@ def checkpoint_ledger(context: JobContext) -> Mapping[str, Any]:
 def reconcile(context: JobContext) -> Mapping[str, Any]:
     """Fetch the last few days' statements from adapters that offer them (days already
     imported are skipped), then reconcile everything staged. Safe to run twice."""
+    # UTC's day is never later than Vietnam's: every day before it is closed at the provider.
     today = context.clock().date()
     days = [today - timedelta(days=n) for n in range(STATEMENT_LOOKBACK_DAYS, 0, -1)]
     fetched = fetch_statements(
@@ -153,7 +155,7 @@ def unclaimed_cash(context: JobContext) -> Mapping[str, Any]:
     """DOMAIN rule 5: suspend after months of uncollected cash, terminate months later."""
     months = context.settings.unclaimed_cash_months
     with context.session_factory() as session, session.begin():
-        today, clock = context.clock().date(), context.clock
+        today, clock = local_date(context.clock()), context.clock
         result = apply_unclaimed_cash_rule(session, SCHEDULER, today=today, months=months, clock=clock)
         return result.as_dict()
 

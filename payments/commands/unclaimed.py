@@ -5,7 +5,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
-from payments.clock import utcnow
+from payments.clock import local_date, utcnow
 from payments.commands.common import cli_actor, runtime, unit_of_work
 from payments.disbursements.unclaimed import apply_unclaimed_cash_rule
 
@@ -18,7 +18,7 @@ def unclaimed_cash_command(on, as_json: bool) -> None:
     """Suspend enrolments whose cash went uncollected for months on end; terminate those
     still suspended for it months later."""
     months = runtime().settings.unclaimed_cash_months
-    today = on.date() if on else utcnow().date()
+    today = on.date() if on else local_date(utcnow())
     with unit_of_work() as session:
         result = apply_unclaimed_cash_rule(session, cli_actor(), today=today, months=months)
     if as_json:

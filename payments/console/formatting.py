@@ -5,9 +5,10 @@ are stored in UTC and shown in Vietnam's time (UTC+7 all year, no daylight savin
 """
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
-VIETNAM = timezone(timedelta(hours=7), "ICT")
+from payments.clock import VIETNAM
+
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")  # as the API's schemas accept a period
 
 

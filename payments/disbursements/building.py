@@ -15,7 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from payments.audit.services import record_event
-from payments.clock import Clock, utcnow
+from payments.clock import Clock, local_date, utcnow
 from payments.context import Actor
 from payments.db import refresh_statistics, serialize_writers
 from payments.disbursements import repository
@@ -77,7 +77,7 @@ def build_batches(
     except ValueError as exc:
         raise InvalidInput(str(exc), field="period") from exc
     now = clock()
-    builder = BatchBuilder(session, period, routing, cipher, now, on_date or now.date(), hold_days)
+    builder = BatchBuilder(session, period, routing, cipher, now, on_date or local_date(now), hold_days)
     after = 0
     while page := repository.payable_people(session, after_account=after, limit=PAGE):
         after = page[-1][0]

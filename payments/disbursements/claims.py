@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from payments.adapters.messages import PayoutInstruction
 from payments.adapters.vocabulary import PayoutStatus
 from payments.audit.services import EventSpec, record_events
-from payments.clock import Clock
+from payments.clock import Clock, local_date
 from payments.context import Actor
 from payments.db import serialize_writers
 from payments.disbursements import cover, outbox, repository
@@ -83,7 +83,9 @@ def _claim(
         cover.refuse(session, batch_id, refused, now, actor=actor, clock=clock)
     not_owed = {u.payout_id for u in refused}
     claimed = [(row, sent) for row, sent in zip(queued, instructions, strict=True) if row.id not in not_owed]
-    drafts = [initiation_draft(row, adapter, initiated.get(row.payout_key, now.date())) for row, _ in claimed]
+    drafts = [
+        initiation_draft(row, adapter, initiated.get(row.payout_key, local_date(now))) for row, _ in claimed
+    ]
     post_entries(session, drafts, actor=actor, clock=clock)
     if outbox.mark_sending(session, [row.id for row, _ in claimed], now) != len(claimed):
         raise Conflict(f"batch {batch_id}: payouts changed state while being claimed")
@@ -129,7 +131,7 @@ def record_answers(
             continue
         move = outcome_move(
             row, adapter, answer.status, reason=answer.reason, reason_text=answer.reason_text,
-            reference=answer.reference, day=now.date(),
+            reference=answer.reference, day=local_date(now),
         )  # fmt: skip
         if move is not None:
             moves.append(outbox.PayoutMove(row.id, row.state, move.state, move.reason_code,

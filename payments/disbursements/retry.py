@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from payments.audit.services import record_event
-from payments.clock import Clock, utcnow
+from payments.clock import Clock, local_date, utcnow
 from payments.context import Actor
 from payments.db import serialize_writers
 from payments.disbursements import repository
@@ -82,7 +82,9 @@ def build_retry_batch(
             f"batch {batch_id} is {original.state}: nothing can have failed before it is dispatched"
         )
     now = clock()
-    builder = BatchBuilder(session, original.period, routing, cipher, now, on_date or now.date(), hold_days)
+    builder = BatchBuilder(
+        session, original.period, routing, cipher, now, on_date or local_date(now), hold_days
+    )
     sorting = _Sorting()
     after = 0
     while failed := repository.failed_payouts(session, batch_id, after_id=after, limit=PAGE):

@@ -16,6 +16,7 @@ from payments.adapters.iso20022.pain002 import (
     iter_pain002,
 )
 from payments.adapters.iso20022.xmlsafe import MalformedMessage, Source
+from payments.clock import local_date
 from payments.reconcile.lines import Line, StatementRef, Totals, movement_status
 
 BOOKED = "BOOK"
@@ -53,7 +54,7 @@ def _totals(statement: CamtStatement) -> Totals | None:
         if statement.kind == "camt.053":
             raise MalformedMessage("a camt.053 statement needs OPBD and CLBD balances", "/Document/Stmt/Bal")
         return None
-    day_from = opening.day or closing.day or statement.created_at.date()
+    day_from = opening.day or closing.day or local_date(statement.created_at)
     day_to = closing.day or day_from
     return Totals(statement.account[:60], day_from, day_to, opening.signed_vnd, closing.signed_vnd)
 
@@ -176,7 +177,7 @@ def _status_line(tx: TransactionStatus, position: int) -> Line:
         movement=False,
         status=status,
         amount_vnd=tx.amount_vnd,
-        booking_date=tx.accepted_at.date() if tx.accepted_at else None,
+        booking_date=local_date(tx.accepted_at) if tx.accepted_at else None,
         end_to_end_id=tx.original_end_to_end_id,
         instr_id=tx.original_instruction_id,
         account_servicer_ref=tx.account_servicer_ref,

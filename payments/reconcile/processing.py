@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from payments.adapters.vocabulary import PayoutStatus
-from payments.clock import Clock
+from payments.clock import Clock, local_date
 from payments.context import Actor
 from payments.disbursements.outbox import PayoutMove
 from payments.disbursements.outcomes import outcome_move
@@ -119,7 +119,7 @@ def _candidate(payout: HeldPayout, sent_at: datetime | None = None) -> Candidate
         state=payout.state,
         provider_reference=payout.provider_reference,
         beneficiary_name=payout.beneficiary_name,
-        sent_on=sent_at.date() if sent_at is not None else None,
+        sent_on=local_date(sent_at) if sent_at is not None else None,
     )
 
 
@@ -176,7 +176,7 @@ def _move(chunk: Chunk, line: Line, payout: HeldPayout, status: str) -> None:
     Raises RuleViolation for a move its state does not allow."""
     reason = (line.reason or DEFAULT_REASON) if status in (REJECTED, RETURNED) else None
     reference = line.provider_tx_id or line.instr_id if not payout.provider_reference else None
-    day = line.booking_date or chunk.clock().date()
+    day = line.booking_date or local_date(chunk.clock())
     move = outcome_move(
         payout, payout.adapter, _STATUS[status], reason=reason, reason_text=line.reason_text,
         reference=reference, day=day,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from payments.adapters.vocabulary import PayoutStatus
-from payments.clock import Clock, utcnow
+from payments.clock import Clock, local_date, utcnow
 from payments.context import Actor
 from payments.disbursements.outcomes import apply_outcome
 from payments.errors import InvalidInput, NotFound, RuleViolation
@@ -110,7 +110,7 @@ def _mark_returned(
         PayoutStatus.RETURNED,
         reason=reason,
         reason_text=text,
-        day=clock().date(),
+        day=local_date(clock()),
         clock=clock,
     )
     if draft is not None:

@@ -13,6 +13,7 @@ from payments.adapters.iso20022.xmlsafe import message_family
 from payments.adapters.messages import CallbackEvent
 from payments.adapters.statements import Statement
 from payments.chain import canonical_json
+from payments.clock import local_date
 from payments.errors import InvalidInput
 from payments.reconcile.csv_reports import CsvMapping, csv_lines
 from payments.reconcile.iso_readers import camt_lines, pain002_lines
@@ -128,7 +129,7 @@ def callback_line(event: CallbackEvent) -> Line:
         movement=False,
         status=event.status.value,
         amount_vnd=event.amount_vnd,
-        booking_date=event.occurred_at.date(),
+        booking_date=local_date(event.occurred_at),
         end_to_end_id=event.payout_key,
         provider_tx_id=event.provider_reference,
         reason=event.reason.value if event.reason else None,

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from payments.adapters.vocabulary import PayoutStatus
 from payments.audit.services import record_event
-from payments.clock import Clock, utcnow
+from payments.clock import Clock, local_date, utcnow
 from payments.context import Actor
 from payments.db import table_of
 from payments.disbursements.model import Payout
@@ -170,7 +170,7 @@ def post_write_off(
     the payout's own outcome first (AMOUNT_MISMATCH), then the write-off entry. Idempotent by
     ledger key and match row. Returns the summary kept in the exception's history."""
     plan = plan_write_off(session, row)
-    day = plan.line.booking_date or clock().date()
+    day = plan.line.booking_date or local_date(clock())
     if plan.payout is not None:
         _apply_to_payout(session, actor, plan, day, clock)
     entry = post_entry(session, _draft(plan, row, actor, day), actor=actor, clock=clock)

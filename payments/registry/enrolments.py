@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from payments.audit.services import record_event
-from payments.clock import Clock, utcnow
+from payments.clock import Clock, local_date, utcnow
 from payments.context import Actor
 from payments.errors import NotFound, RuleViolation
 from payments.registry import repository
@@ -189,7 +189,7 @@ def _ended(enrolment: Enrolment, terms: Terms, effective: date) -> Terms:
 
 def _checked(session: Session, terms: Terms, clock: Clock) -> Terms:
     reference = repository.load_reference(session)
-    refuse(terms_problems(terms, reference, clock().date()))
+    refuse(terms_problems(terms, reference, local_date(clock())))
     specs = reference.categories[terms.category_code][1]
     return replace(terms, parameters=coerce_parameters(specs, terms.parameters))
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from payments.clock import local_date
 from payments.context import Actor
 from payments.registry.crypto import PiiCipher
 from payments.registry.import_rows import ParsedRow, RowProblem
@@ -29,7 +30,7 @@ class ImportContext:
     ) -> None:
         self.session, self.cipher, self.ref, self.now = session, cipher, ref, now
         self.actor, self.by = actor, actor.username
-        self.today = now.date()
+        self.today = local_date(now)
         self.report = report
         self.changed: set[int] = set()  # lines that changed something
         self.moved: set[int] = set()  # people this import moved to another commune (DOMAIN rule 6)

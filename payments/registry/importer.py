@@ -30,7 +30,7 @@ from typing import IO
 from sqlalchemy.orm import Session
 
 from payments.audit.services import record_event
-from payments.clock import Clock, utcnow
+from payments.clock import Clock, local_date, utcnow
 from payments.context import Actor
 from payments.db import refresh_statistics
 from payments.registry import repository
@@ -146,7 +146,7 @@ def _checked_rows(
 ) -> Iterator[ParsedRow]:
     """Every row checked, alone and against the rows before it; yields the good ones and
     records the problems of the others in the report."""
-    today, digest = clock().date(), hashlib.sha256()
+    today, digest = local_date(clock()), hashlib.sha256()
     seen: dict[str, tuple[int, int]] = {}  # citizen ID -> (first line, signature of its details)
     enrolled: set[tuple[str, str]] = set()
     for line, raw in _records(open_file, report, digest):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from payments.audit.services import record_event
-from payments.clock import Clock, utcnow
+from payments.clock import Clock, local_date, utcnow
 from payments.context import Actor
 from payments.errors import RuleViolation
 from payments.registry import repository
@@ -192,7 +192,7 @@ def _reasons(
         return [*reasons, HoldReason("no_instrument", "no payment instrument in force on the payout date")]
     if replaced_on is not None:
         # A back-dated change counts from the day it was recorded.
-        changed_on = max(replaced_on, inst.recorded_at.date())
+        changed_on = max(replaced_on, local_date(inst.recorded_at))
         if changed_on > since:
             reasons.append(HoldReason("instrument_changed", f"payment instrument changed on {changed_on}"))
     others = sharers.get(inst.account_bidx or "", set()) - {person.id}

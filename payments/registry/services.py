@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from payments.audit.services import record_event
-from payments.clock import Clock, utcnow
+from payments.clock import Clock, local_date, utcnow
 from payments.context import Actor
 from payments.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from payments.registry import repository
@@ -54,7 +54,7 @@ def register_beneficiary(
     citizen ID is already registered (found through its blind index, never decrypted)."""
     now = clock()
     person = person.normalised()
-    refuse(person_problems(person, repository.load_reference(session), now.date()))
+    refuse(person_problems(person, repository.load_reference(session), local_date(now)))
     if repository.beneficiary_by_citizen_index(session, cipher.index("citizen_id", person.citizen_id)):
         raise Conflict("a beneficiary with this citizen ID is already registered", field="citizen_id")
     beneficiary = Beneficiary(version=1, created_at=now, updated_at=now)
@@ -62,7 +62,7 @@ def register_beneficiary(
     session.add(beneficiary)
     _flush_unique(session)
     _append_version(
-        session, beneficiary, actor, "registered", effective=effective_date or now.date(), clock=clock
+        session, beneficiary, actor, "registered", effective=effective_date or local_date(now), clock=clock
     )
     record_event(
         session,
@@ -97,21 +97,21 @@ def update_beneficiary(
     if after == before:
         return beneficiary
     now = clock()
-    refuse(person_problems(after, repository.load_reference(session), now.date()))
-    _refuse_going_back(session, beneficiary, effective_date or now.date())
+    refuse(person_problems(after, repository.load_reference(session), local_date(now)))
+    _refuse_going_back(session, beneficiary, effective_date or local_date(now))
     _apply(beneficiary, cipher, after)
     beneficiary.version += 1
     beneficiary.updated_at = now
     _flush_unique(session)
     _append_version(
-        session, beneficiary, actor, "updated", effective=effective_date or now.date(), clock=clock
+        session, beneficiary, actor, "updated", effective=effective_date or local_date(now), clock=clock
     )
     diff = [name for name in Person.__dataclass_fields__ if getattr(before, name) != getattr(after, name)]
     record_event(
         session, actor, "beneficiary.update", "beneficiary", beneficiary.id,
         before=masked(before, diff), after=masked(after, diff), clock=clock,
     )  # fmt: skip
-    moved_on = effective_date or now.date()
+    moved_on = effective_date or local_date(now)
     if is_move(successor_map(session, moved_on), before.commune_code, after.commune_code):
         from payments.registry.enrolments import close_for_move  # here: enrolments imports this module
 
@@ -133,7 +133,7 @@ def record_death(
         return beneficiary
     if beneficiary.death_date is not None:
         raise Conflict(f"a death on {beneficiary.death_date} is already recorded", field="death_date")
-    if death_date > now.date() or death_date < beneficiary.date_of_birth:
+    if death_date > local_date(now) or death_date < beneficiary.date_of_birth:
         raise RuleViolation(
             "the date of death must be between the date of birth and today", field="death_date"
         )

@@ -13,7 +13,7 @@ from flask import current_app
 from payments.api.auth import current_actor, has_role
 from payments.api.session import unit_of_work
 from payments.audit.services import record_event
-from payments.clock import utcnow
+from payments.clock import local_date, utcnow
 from payments.errors import Forbidden
 from payments.registry.crypto import PiiCipher
 from payments.security.roles import Role
@@ -26,7 +26,7 @@ def cipher() -> PiiCipher:
 
 
 def today() -> date:
-    return utcnow().date()
+    return local_date(utcnow())
 
 
 def may_unmask(unmask: bool, target_type: str, target_id: int) -> bool:

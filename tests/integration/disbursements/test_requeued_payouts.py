@@ -1,7 +1,8 @@
 """A payout put back in the queue (nothing was sent) is sent again with the same key and the same
-initiation entry, whatever the day: retried past midnight (UTC), it is paid once."""
+initiation entry, whatever the day: retried past midnight (in Vietnam, where business days
+are counted), it is paid once."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import update
@@ -21,8 +22,8 @@ from payments.ledger.services import balance
 from payments.ledger.verify import verify_ledger
 from tests.integration.disbursements.conftest import APPROVER, OFFICER, THRESHOLD
 
-LATE_EVENING = datetime(2024, 8, 6, 23, 50, tzinfo=UTC)
-PAST_MIDNIGHT = datetime(2024, 8, 7, 0, 10, tzinfo=UTC)
+LATE_EVENING = datetime(2024, 8, 6, 16, 50, tzinfo=UTC)  # 23:50 on 6 August in Hanoi
+PAST_MIDNIGHT = datetime(2024, 8, 6, 17, 10, tzinfo=UTC)  # 00:10 on 7 August in Hanoi
 
 
 class Unreachable:
@@ -72,7 +73,7 @@ def paid_once_with_one_initiation(session, batch_id: int, sandbox) -> None:
         initiations = [
             e for e in entries_for_payout(session, payout.payout_key) if e.kind == EntryKind.PAYOUT_INITIATED
         ]
-        assert [e.effective_date for e in initiations] == [LATE_EVENING.date()]
+        assert [e.effective_date for e in initiations] == [date(2024, 8, 6)]
         assert balance(session, accounts.payable(payout.beneficiary_id)) == 0
     assert balance(session, accounts.in_flight("bank")) == 0
     assert balance(session, accounts.settlement("bank")) == -1_500_000
@@ -112,3 +113,19 @@ def test_a_payout_the_provider_never_received_before_a_crash_is_paid_once_after_
     assert again.outcomes["not_found"] == 2
     paid_once_with_one_initiation(session, approved_batch.id, sandbox)
     assert {p.send_attempts for p in payouts_in(session, approved_batch.id)} == {2}
+
+
+def test_a_payout_sent_before_dawn_in_hanoi_is_initiated_and_settled_on_that_day(
+    session, approved_batch, dispatcher_at, sandbox
+):
+    dawn = datetime(2024, 8, 6, 22, 30, tzinfo=UTC)  # 05:30 on 7 August in Hanoi
+
+    dispatcher_at(dawn, sandbox).dispatch(approved_batch.id)
+
+    session.expire_all()
+    for payout in payouts_in(session, approved_batch.id):
+        days = {e.kind: e.effective_date for e in entries_for_payout(session, payout.payout_key)}
+        assert days == {
+            EntryKind.PAYOUT_INITIATED: date(2024, 8, 7),
+            EntryKind.PAYOUT_SETTLED: date(2024, 8, 7),
+        }
