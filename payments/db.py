@@ -151,14 +151,22 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+# Locks taken before another, so that every transaction takes them in one order: the ledger's
+# writers (dispatch, reconciliation, write-offs, accrual) also write the audit log, some before
+# posting and some after, and two of them taking the two locks in opposite orders deadlock.
+TAKEN_FIRST = {"ledger": ("audit_events",)}
+
+
 def serialize_writers(session: Session, resource: str) -> None:
-    """Hold a lock on `resource` until the transaction ends, so chain writers take turns.
+    """Hold a lock on `resource` until the transaction ends, so chain writers take turns (and
+    first the locks `TAKEN_FIRST` names for it; taking a lock already held is a no-op).
 
     SQLite needs nothing more: BEGIN IMMEDIATE already holds the database's write lock.
     """
     if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(resource.encode()).digest()[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        for name in (*TAKEN_FIRST.get(resource, ()), resource):
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def dialect_name(session: Session) -> str:
