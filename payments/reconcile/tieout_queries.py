@@ -12,7 +12,7 @@ from sqlalchemy import Select, String, and_, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from payments.disbursements.model import Batch, Payout
-from payments.disbursements.states import IN_FLIGHT_STATES
+from payments.disbursements.states import IN_FLIGHT_STATES, PayoutState
 from payments.ledger import accounts
 from payments.ledger.model import Account, Entry, Posting
 from payments.reconcile.lines import CREDIT, DEBIT
@@ -101,11 +101,14 @@ def statement_imports(session: Session, adapter: str) -> list[ReconImport]:
 
 
 def unsettled_total(session: Session, adapter: str) -> tuple[int, int]:
-    """(count, đồng) of the adapter's payouts in flight (sending, accepted, in doubt)."""
+    """(count, đồng) of the adapter's payouts in flight (sending, accepted, in doubt), and of
+    those queued again after a claim (nothing reached the provider; the money they were
+    initiated with stays in flight until the resend, under the same initiation entry)."""
+    queued_again = and_(Payout.state == PayoutState.QUEUED.value, Payout.send_attempts > 0)
     query = (
         select(func.count(), func.coalesce(func.sum(Payout.amount_vnd), 0))
         .join(Batch, Batch.id == Payout.batch_id)
-        .where(Batch.adapter == adapter, Payout.state.in_(list(IN_FLIGHT_STATES)))
+        .where(Batch.adapter == adapter, or_(Payout.state.in_(list(IN_FLIGHT_STATES)), queued_again))
     )
     count, total = session.execute(query).one()
     return int(count), int(total)

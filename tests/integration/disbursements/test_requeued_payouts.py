@@ -20,6 +20,7 @@ from payments.ledger.draft import EntryKind
 from payments.ledger.repository import entries_for_payout
 from payments.ledger.services import balance
 from payments.ledger.verify import verify_ledger
+from payments.reconcile.tieouts import adapter_tie_out
 from tests.integration.disbursements.conftest import APPROVER, OFFICER, THRESHOLD
 
 LATE_EVENING = datetime(2024, 8, 6, 16, 50, tzinfo=UTC)  # 23:50 on 6 August in Hanoi
@@ -87,6 +88,8 @@ def test_a_payout_requeued_because_the_provider_was_unreachable_is_paid_once_aft
     assert "unreachable" in stopped.stopped_because
     session.expire_all()
     assert {p.state for p in payouts_in(session, approved_batch.id)} == {"queued"}
+    waiting = adapter_tie_out(session, "bank")["in_flight"]  # initiated, to be sent again
+    assert (waiting["unsettled_payouts"], waiting["unsettled_vnd"], waiting["holds"]) == (2, 1_500_000, True)
 
     again = dispatcher_at(PAST_MIDNIGHT, sandbox).dispatch(approved_batch.id)
 
