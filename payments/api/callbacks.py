@@ -20,6 +20,9 @@ from payments.errors import NotFound
 from payments.reconcile.callbacks import receive_callback
 
 blp = Blueprint("callbacks", __name__, url_prefix="/callbacks", description="Provider callbacks")
+# A callback is a few hundred bytes; anyone may post here before the signature is checked, so
+# a larger body is refused unread rather than held in memory (the app-wide limit is for files).
+MAX_CALLBACK_BYTES = 64 * 1024
 
 
 @blp.route("/<adapter>")
@@ -31,6 +34,12 @@ class Callback(MethodView):
         instance = current_app.extensions["payments"].adapters.get(adapter)
         if instance is None or Capability.CALLBACKS not in instance.capabilities:
             raise NotFound(f"no adapter {adapter!r} takes callbacks here", adapter=adapter)
+        if (request.content_length or 0) > MAX_CALLBACK_BYTES:
+            detail = (
+                f"a callback is at most {MAX_CALLBACK_BYTES} bytes; this one says {request.content_length}"
+            )
+            return problem(413, "Callback too large", detail, code="callback_too_large")
+        request.max_content_length = MAX_CALLBACK_BYTES  # a body sent without a length is read no further
         try:
             with unit_of_work() as session:
                 return receive_callback(session, adapter, instance, dict(request.headers), request.get_data())

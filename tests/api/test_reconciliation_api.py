@@ -180,6 +180,20 @@ def test_a_callback_for_an_unknown_adapter_is_404(http):
     assert http.post("/callbacks/nowhere", data=b"{}").status_code == 404
 
 
+def test_an_oversized_callback_is_refused_unread_with_413_and_changes_nothing(
+    session, http, dispatched, sandbox
+):
+    batch, (payout,) = dispatched(1)
+    headers, body = _settled_callback(sandbox, payout.payout_key)
+    padded = body[:-1] + b', "padding": "' + b"x" * 100_000 + b'"}'
+    answer = http.post("/callbacks/bank", data=padded, headers=headers)
+    assert answer.status_code == 413
+    assert answer.mimetype == "application/problem+json"
+    assert "at most 65536 bytes" in answer.get_json()["detail"]
+    session.expire_all()
+    assert payouts_in(session, batch.id)[0].state == "accepted"
+
+
 def test_finance_imports_a_statement_and_auditors_read_the_report_and_tie_outs(
     http,
     token_for,
