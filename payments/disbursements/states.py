@@ -35,7 +35,9 @@ BATCH_TRANSITIONS: dict[BatchState, frozenset[BatchState]] = {
     BatchState.APPROVED: frozenset({BatchState.DISPATCHING, BatchState.CANCELLED}),
     BatchState.DISPATCHING: frozenset({BatchState.DISPATCHED}),
     BatchState.DISPATCHED: frozenset({BatchState.CLOSED}),
-    BatchState.REJECTED: frozenset({BatchState.DRAFT}),
+    # Final: approvals given before a rejection are bound to the same manifest and would count
+    # again if the batch came back; what a rejected batch would have paid is built anew.
+    BatchState.REJECTED: frozenset(),
     BatchState.CLOSED: frozenset(),
     BatchState.CANCELLED: frozenset(),
 }

@@ -71,7 +71,15 @@ def _confirm(
         raise NotFound(f"payout {payout_id} of adapter {row.adapter} does not exist", payout_id=payout_id)
     chunk.booked = payout_queries.booked_movements(session, [payout_id])
     line = repository.line_by_id(session, row.line_id)
-    outcome = apply_line(chunk, row.line_id, line, held[0], match_pass=SUGGESTION_PASS)
+    payout = held[0]
+    if line.movement and line.amount_vnd is not None and line.amount_vnd != payout.amount_vnd:
+        raise RuleViolation(
+            f"the line moved {line.amount_vnd} VND, payout {payout.payout_key} is {payout.amount_vnd} VND: "
+            "a difference is not confirmed by one person; write it off (a second finance user "
+            "approves) or mark the payout returned",
+            payout_id=payout_id,
+        )
+    outcome = apply_line(chunk, row.line_id, line, payout, match_pass=SUGGESTION_PASS)
     chunk.write()
     return {"payout_id": payout_id, "outcome": outcome}
 

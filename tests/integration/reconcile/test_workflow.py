@@ -66,6 +66,25 @@ def test_a_payout_not_offered_by_the_exception_cannot_be_confirmed(
         )
 
 
+def test_a_line_of_another_amount_is_not_confirmed_by_one_person(session, session_factory, dispatched, today):
+    _, (payout,) = dispatched(1)
+    more = Booking(payout.payout_key, payout.amount_vnd + 11_000, name=payout.beneficiary_name)
+    import_file(session_factory, adapter="bank", data=camt([more], today), file_name="f", actor=FINANCE)
+    (found,) = list_exceptions(session, kind="AMOUNT_MISMATCH")
+    with pytest.raises(RuleViolation, match="write it off"):
+        resolve_exception(
+            session,
+            FINANCE,
+            found.id,
+            action="confirm_suggestion",
+            reason="close enough",
+            payout_id=payout.id,
+        )
+    session.expire_all()
+    assert (payout.state, found.state) == ("accepted", "open")
+    assert balance(session, accounts.settlement("bank")) == 0
+
+
 def test_marking_an_unconfirmed_payout_returned_restores_what_is_owed(session, dispatched):
     _, (payout,) = dispatched(1)
     later = fixed_clock(datetime.now(UTC) + timedelta(days=10))

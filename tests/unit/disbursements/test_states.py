@@ -62,3 +62,9 @@ def test_final_payout_states_go_nowhere(final):
     for target in PayoutState:
         with pytest.raises(RuleViolation):
             check_payout_transition(final, target)
+
+
+@pytest.mark.parametrize("target", list(BatchState))
+def test_a_rejected_batch_goes_nowhere_so_no_approval_given_before_counts_again(target):
+    with pytest.raises(RuleViolation, match="cannot become"):
+        check_batch_transition(BatchState.REJECTED, target)
