@@ -12,6 +12,7 @@ it. A report with balances is a statement, named by adapter, account and days.
 import csv
 import io
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -113,14 +114,16 @@ def csv_lines(
     """Entry rows as movement lines, then the report's balances (if it has OPENING/CLOSING)
     and its `StatementRef`. `mappings` are the configured ones, by adapter instance."""
     reader = csv.DictReader(io.StringIO(text))
-    mapping = mapping_for(adapter, list(reader.fieldnames or []), mappings)
+    with _readable(reader):
+        header = list(reader.fieldnames or [])
+    mapping = mapping_for(adapter, header, mappings)
     missing = mapping.needed - set(reader.fieldnames or [])
     if missing:
         raise MalformedCsv(f"missing column(s) {', '.join(sorted(missing))}", 1)
     balances: dict[str, int] = {}
     days: list[date] = []
     position = 0
-    for row in reader:
+    for row in _rows(reader):
         number = reader.line_num
         kind = mapping.kinds.get(row[mapping.record_type], "") if mapping.record_type else "entry"
         if kind in ("opening", "closing"):
@@ -189,3 +192,22 @@ def _date(text: str, number: int) -> date:
         return date.fromisoformat(text[:10])
     except ValueError as exc:
         raise MalformedCsv(f"{text!r} is not a date (YYYY-MM-DD)", number) from exc
+
+
+def _rows(reader: "csv.DictReader[str]") -> Iterator[dict[str, str]]:
+    """The reader's rows; one the csv module cannot read is a MalformedCsv naming its line."""
+    while True:
+        with _readable(reader):
+            row = next(reader, None)
+        if row is None:
+            return
+        yield row
+
+
+@contextmanager
+def _readable(reader: "csv.DictReader[str]") -> Iterator[None]:
+    try:
+        yield
+    except csv.Error as exc:  # a field over the csv module's size limit, a NUL byte
+        # The DictReader's own line_num lags a failed row; its underlying reader's counts it.
+        raise MalformedCsv(f"unreadable CSV ({exc})", max(reader.reader.line_num, 1)) from exc

@@ -25,7 +25,7 @@ import csv
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
@@ -194,7 +194,7 @@ def _records(
             )
             return
         width = len(CSV_HEADER)
-        for values in reader:
+        for values in _readable_rows(reader, report):
             if not values:
                 continue  # a blank line
             if len(values) != width:
@@ -210,3 +210,18 @@ def _hashing(handle: IO[str], digest: "hashlib._Hash") -> Iterator[str]:
     for text in handle:
         digest.update(text.encode())
         yield text
+
+
+def _readable_rows(reader: Any, report: ImportReport) -> Iterator[list[str]]:
+    """The reader's rows up to one the csv module cannot read (a field over its size limit, a
+    NUL byte), which is reported as that line's problem: the import then writes nothing."""
+    while True:
+        try:
+            values = next(reader, None)
+        except csv.Error as exc:
+            report.rows += 1
+            report.problems.append(RowProblem(reader.line_num, "row", f"unreadable CSV ({exc})"))
+            return
+        if values is None:
+            return
+        yield values

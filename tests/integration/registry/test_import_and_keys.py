@@ -175,6 +175,17 @@ def test_a_wrong_header_is_reported_on_line_one(session, cipher, clock):
     assert "missing" in report.problems[0].message
 
 
+def test_a_row_the_csv_reader_cannot_read_is_reported_on_its_line_and_nothing_is_written(
+    session, cipher, clock
+):
+    text = csv_text(row(1), row(2, full_name="x" * 200_000), row(3))  # over the csv module's field limit
+    report = run(session, cipher, text, clock)
+    assert not report.written
+    assert [(p.row, p.column) for p in report.problems] == [(3, "row")]
+    assert "field larger than field limit" in report.problems[0].message
+    assert count(session, Beneficiary) == 0
+
+
 def test_key_rotation_re_encrypts_every_row_and_a_second_run_finds_nothing(
     session, session_factory, cipher, clock
 ):

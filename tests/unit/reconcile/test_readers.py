@@ -81,6 +81,15 @@ def test_a_csv_report_with_unknown_columns_is_refused():
         list(csv_lines("a,b,c\n1,2,3\n", "some-bank"))
 
 
+def test_a_csv_report_row_the_csv_reader_cannot_read_is_refused_naming_its_line():
+    header = "end_to_end_id,amount_vnd,direction,booking_date,bank_reference,reason,holder_name\n"
+    text = (
+        header + "K1,5000,D,2024-08-21,FT1,,LE VAN C\n" + "K2,5000,D,2024-08-21,FT2,," + "x" * 200_000 + "\n"
+    )
+    with pytest.raises(MalformedCsv, match=r"line 3: unreadable CSV \(field larger than field limit"):
+        list(csv_lines(text, "some-bank"))
+
+
 def test_camt_entries_and_batch_splits_become_lines_and_balances_totals():
     items = list(read_lines("camt.053", CAMT053, "bank"))
     totals = [i for i in items if isinstance(i, Totals)]
