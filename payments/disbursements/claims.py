@@ -117,6 +117,9 @@ def record_answers(
     `outcomes`, by status."""
     if not answers:
         return
+    # The writers' locks (the audit log's, then the ledger's) before any payout row: a callback
+    # takes them in that order too, and the other way round the two would deadlock.
+    serialize_writers(session, LEDGER_LOCK)
     rows = outbox.answered_payouts(session, batch.id, [answer.payout_key for answer in answers])
     adapter, now = batch.adapter, clock()
     moves: list[outbox.PayoutMove] = []

@@ -194,7 +194,7 @@ class Dispatcher:
     def _send(self, chunk: Sequence[PayoutInstruction], result: DispatchResult) -> list[Answer]:
         for attempt in range(self.config.retries + 1):
             try:
-                return [Answer.of(said) for said in self.adapter.send(chunk)]
+                return self._matched(chunk, [Answer.of(said) for said in self.adapter.send(chunk)])
             except AdapterUnavailable as exc:
                 log.warning("adapter %s unavailable (attempt %d): %s", self.adapter.name, attempt + 1, exc)
                 self.config.sleep(self.config.backoff_seconds * 2**attempt)
@@ -203,6 +203,21 @@ class Dispatcher:
                 return [Answer(i.payout_key, PayoutStatus.UNKNOWN, reason_text=str(exc)) for i in chunk]
         result.stopped_because = f"adapter {self.adapter.name} unreachable; nothing was sent"
         return [Answer(i.payout_key, PayoutStatus.NOT_FOUND) for i in chunk]
+
+    def _matched(self, chunk: Sequence[PayoutInstruction], answers: list[Answer]) -> list[Answer]:
+        """The answers, if they are one per payout sent, in order (the adapter protocol); else
+        the whole chunk in doubt. An answer recorded against the wrong key would return a
+        credited payout's money to payable, or leave one stuck: a status query per key decides."""
+        sent = [i.payout_key for i in chunk]
+        if [a.payout_key for a in answers] == sent:
+            return answers
+        log.error(
+            "adapter %s answered %d payout(s) %s for the %d sent; all are in doubt",
+            self.adapter.name, len(answers), sorted({a.payout_key for a in answers} - set(sent))[:5] or "",
+            len(sent),
+        )  # fmt: skip
+        said = f"the adapter's answers did not match the payouts sent ({len(answers)} for {len(sent)})"
+        return [Answer(key, PayoutStatus.UNKNOWN, reason_text=said) for key in sent]
 
 
 SYSTEM_DISPATCHER = Actor(username="dispatcher", role="system")

@@ -1,5 +1,7 @@
 """Dispatch through the sandbox: outcomes, ledger entries, in-doubt resolution, refusals."""
 
+import dataclasses
+
 import pytest
 from sqlalchemy import update
 
@@ -192,3 +194,45 @@ def test_status_not_found_after_a_crash_means_resend_with_the_same_key(
     assert dispatcher().dispatch(batch.id).state == "dispatched"
     assert list(sandbox.credits().values()) == [1]
     assert balance(session, accounts.in_flight("bank")) == 0
+
+
+class Misanswering:
+    """A provider whose answers do not line up with the payouts sent: `mix` rearranges them."""
+
+    def __init__(self, sandbox, mix) -> None:
+        self.sandbox, self.mix = sandbox, mix
+        self.name, self.capabilities = sandbox.name, sandbox.capabilities
+
+    def send(self, chunk):
+        return self.mix(self.sandbox.send(chunk))
+
+    def status(self, key):
+        return self.sandbox.status(key)
+
+
+def _swapped_keys(results):
+    keys = [r.payout_key for r in results][::-1]
+    return [dataclasses.replace(r, payout_key=key) for r, key in zip(results, keys, strict=True)]
+
+
+@pytest.mark.parametrize(
+    "mix",
+    [_swapped_keys, lambda results: results[:1], lambda results: [*results, results[0]]],
+    ids=["keys-swapped", "one-missing", "one-twice"],
+)
+def test_answers_that_do_not_match_the_payouts_sent_leave_them_in_doubt_for_a_status_query(
+    session, approved, dispatcher, sandbox, mix
+):
+    batch, people = approved(2)  # one chunk of two
+    sandbox.script_creditor(people[1][1], Outcome("reject", ReasonCode.AC04))
+
+    first = dispatcher(adapter=Misanswering(sandbox, mix)).dispatch(batch.id)
+
+    assert first.state == "dispatching"
+    assert set(states(session, batch.id).values()) == {"in_doubt"}
+    again = dispatcher().dispatch(batch.id)  # a status query per key decides
+    assert (again.sent, again.state) == (0, "dispatched")
+    assert states(session, batch.id) == {people[0][0]: "settled", people[1][0]: "rejected"}
+    assert -balance(session, accounts.payable(people[0][0])) == 0  # paid: not owed again
+    assert -balance(session, accounts.payable(people[1][0])) == 750_000
+    assert verify_ledger(session, []).ok
