@@ -128,6 +128,9 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=FULL")
+    # INSERT OR REPLACE deletes the row it replaces; with this on, that delete fires the
+    # append-only tables' DELETE triggers (off, a replace would rewrite a sealed row).
+    cursor.execute("PRAGMA recursive_triggers=ON")
     cursor.close()
 
 
