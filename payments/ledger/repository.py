@@ -1,6 +1,6 @@
 """Ledger lookups used by the writer, the services and other features. Queries only."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import TypeVar
 
@@ -108,6 +108,32 @@ def first_cached_balance_mismatch(session: Session) -> tuple[str, int | None, in
     )
     row = session.execute(query).first()
     return None if row is None else (row[0], row[1], int(row[2]))
+
+
+def first_posting_outside(session: Session, size: int) -> int | None:
+    """The lowest entry number a posting names outside the chain's 1..size (a posting no entry
+    seals, which the walk along the chain never reads), if any."""
+    query = select(func.min(Posting.entry_seq)).where(or_(Posting.entry_seq < 1, Posting.entry_seq > size))
+    return session.scalar(query)
+
+
+ACCOUNT_PAGE = 10_000
+
+
+def account_identities(session: Session) -> Iterator[tuple[str, str, str]]:
+    """(code, type, owner_ref) of every account, in code order, a page at a time."""
+    after = ""
+    while True:
+        page = session.execute(
+            select(Account.code, Account.type, Account.owner_ref)
+            .where(Account.code > after)
+            .order_by(Account.code)
+            .limit(ACCOUNT_PAGE)
+        ).all()
+        yield from ((code, kind, owner) for code, kind, owner in page)
+        if len(page) < ACCOUNT_PAGE:
+            return
+        after = page[-1][0]
 
 
 def _batches(items: Sequence[str]) -> Iterable[Sequence[str]]:

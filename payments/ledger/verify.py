@@ -20,8 +20,10 @@ from payments.aside import aside
 from payments.chain import GENESIS_HASH
 from payments.db import make_engine, make_session_factory, shareable_url
 from payments.driver import Driver
+from payments.errors import InvalidInput
 from payments.ledger import notes, scan
 from payments.ledger import repository as q
+from payments.ledger.accounts import parse_account_code
 from payments.ledger.hashing import content_hash, entry_hash
 from payments.memory import collector_paused
 
@@ -62,7 +64,7 @@ def verify_ledger(
     count, head, finding = walked.count, walked.head, walked.finding
     if finding is not None:
         return Verification(False, count, 0, head, finding.seq, finding.problem)
-    finding = _balance_finding(session)
+    finding = _posting_finding(session, count) or _account_finding(session) or _balance_finding(session)
     if finding is not None:
         return Verification(False, count, 0, head, finding.seq, finding.problem)
     checked, finding = _checkpoint_findings(session, list(trusted_keys), list(external_notes), count)
@@ -191,6 +193,31 @@ def _hash_problem(driver: Driver, row: scan.StoredEntry, postings: list[tuple[st
         idempotency_key=row.idempotency_key,
     )  # fmt: skip
     return "" if link == row.hash else ": hash does not match the entry"
+
+
+def _posting_finding(session: Session, size: int) -> _Finding | None:
+    """A posting outside the chain: it moves a balance no hash covers."""
+    seq = q.first_posting_outside(session, size)
+    if seq is None:
+        return None
+    return _Finding(seq, f"a posting names entry {seq}, which is not in the chain (1 to {size})")
+
+
+def _account_finding(session: Session) -> _Finding | None:
+    """An account whose stored type or owner is not what its code says. The hashes cover the
+    code only, and batches are built from the owner: a changed owner would pay someone else."""
+    for code, stored_type, owner in q.account_identities(session):
+        try:
+            account_type, expected = parse_account_code(code)
+        except InvalidInput as exc:
+            return _Finding(None, f"account {code!r} has no valid code: {exc.detail}")
+        if (stored_type, owner) != (account_type.value, expected):
+            return _Finding(
+                None,
+                f"account {code} is stored as type {stored_type!r}, owner {owner!r};"
+                f" its code says {account_type.value!r}, {expected!r}",
+            )
+    return None
 
 
 def _balance_finding(session: Session) -> _Finding | None:

@@ -108,6 +108,28 @@ def test_a_cached_balance_that_differs_from_the_postings_is_named(five_entries):
     assert "payable:2" in result.problem
 
 
+def test_an_account_whose_owner_was_changed_is_named(five_entries, db_kind):
+    """Batches pay the owner of a payable account: a changed owner would pay someone else."""
+    drop_guards(five_entries, db_kind)
+    five_entries.execute(text("UPDATE ledger_accounts SET owner_ref = '999' WHERE code = 'payable:1'"))
+    result = _verify(five_entries)
+    assert not result.ok
+    assert "account payable:1 is stored as type 'payable', owner '999'" in result.problem
+
+
+def test_postings_of_an_entry_that_does_not_exist_are_named(five_entries, db_kind):
+    """Postings past the head, with cached balances made to agree: no hash covers them."""
+    drop_guards(five_entries, db_kind)
+    account = "(SELECT id FROM ledger_accounts WHERE code = 'payable:1')"
+    five_entries.execute(text(f"INSERT INTO ledger_postings VALUES (1000, 1, {account}, -7000000)"))
+    five_entries.execute(
+        text(f"UPDATE ledger_balances SET balance_vnd = balance_vnd - 7000000 WHERE account_id = {account}")
+    )
+    result = _verify(five_entries)
+    assert (result.ok, result.first_bad_seq) == (False, 1000)
+    assert "not in the chain (1 to 5)" in result.problem
+
+
 def test_a_forged_checkpoint_signature_is_refused(five_entries):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
