@@ -85,8 +85,13 @@ def approve_batch(
         raise RuleViolation("you have already approved this batch; a second approver must be someone else")
     _record(session, batch, actor, "approved", comment=comment, clock=clock)
     needed = approvals_needed(batch, threshold_vnd, total_vnd=payouts_total(session, batch.id))
-    if len(valid_approvers(session, batch)) >= needed:
+    approvals = len(valid_approvers(session, batch))
+    if approvals >= needed:
         _move(session, actor, batch, BatchState.APPROVED, "batch.approve", clock=clock)
+    else:  # on record now, not only once the last approver has approved
+        counted = {"approvals": approvals, "needed": needed}
+        after = {"manifest_hash": batch.manifest_hash, **counted, "comment": comment}
+        record_event(session, actor, "batch.approval_recorded", "batch", batch.id, after=after, clock=clock)
     return batch
 
 

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from payments.audit.repository import search_events
 from payments.disbursements import building
 from payments.disbursements.approval import (
     approve_batch,
@@ -103,6 +104,18 @@ def test_a_large_batch_needs_two_different_approvers(session, owed_people, build
         session, APPROVER, batch.id, manifest_seen=batch.manifest_hash, comment="ok", threshold_vnd=THRESHOLD
     )
     assert batch.state == "pending_approval"
+    (first,) = search_events(session, action="batch.approval_recorded")  # on record before the second
+    assert (
+        first.actor,
+        first.target_id,
+        first.summary["after"]["approvals"],
+        first.summary["after"]["needed"],
+    ) == (
+        APPROVER.username,
+        str(batch.id),
+        1,
+        2,
+    )
     with pytest.raises(RuleViolation, match="already approved"):
         approve_batch(
             session,
