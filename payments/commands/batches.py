@@ -2,7 +2,7 @@
 
 import json
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from flask.cli import with_appcontext
@@ -28,14 +28,20 @@ def batches() -> None:
 
 
 def acting_as(username: str | None, role: str) -> Actor:
-    """The named user acting in `role` (they must hold it), or the CLI's own identity."""
+    """The named user acting in `role` (active, holding it), or the CLI's own identity. The
+    operator at the server who typed the name goes on record with every event (`request_id`)."""
     if username is None:
         return cli_actor()
-    with unit_of_work() as session:
-        user = find_user(session, username)
-        if role not in user.roles:
-            raise Forbidden(f"{username} does not hold the {role} role")
-        return Actor(username=user.username, role=role, user_id=user.id)
+    try:
+        with unit_of_work() as session:
+            user = find_user(session, username)
+            if not user.is_active:
+                raise Forbidden(f"{username} is deactivated and cannot act")
+            if role not in user.roles:
+                raise Forbidden(f"{username} does not hold the {role} role")
+            return Actor(username=user.username, role=role, user_id=user.id, request_id=cli_actor().username)
+    except PaymentsError as error:
+        _fail(error)
 
 
 def routing() -> Routing:
@@ -46,7 +52,7 @@ def cipher() -> PiiCipher:
     return PiiCipher.from_settings(runtime().settings)
 
 
-def _fail(error: PaymentsError) -> None:
+def _fail(error: PaymentsError) -> NoReturn:
     click.echo(f"refused: {error.detail}", err=True)
     sys.exit(2)
 
