@@ -207,6 +207,27 @@ def has_booked_movement(session: Session, payout_id: int, direction: str | None,
     return session.scalar(query.limit(1)) is not None
 
 
+def same_booking_matched(session: Session, payout_id: int, line: Any, *, line_id: int) -> int | None:
+    """The line of another import through which this same booking (the bank's reference; a
+    camt.054 notification, then the day's camt.053) was already matched to the payout, if any;
+    `line` is line `line_id` as read."""
+    if not line.account_servicer_ref:
+        return None
+    import_id = select(ReconLine.import_id).where(ReconLine.id == line_id).scalar_subquery()
+    query = (
+        select(ReconLine.id)
+        .join(ReconMatch, ReconMatch.line_id == ReconLine.id)
+        .where(
+            ReconMatch.payout_id == payout_id,
+            ReconMatch.movement.is_(True),
+            ReconMatch.direction == line.direction,
+            ReconLine.account_servicer_ref == line.account_servicer_ref,
+            ReconLine.import_id != import_id,
+        )
+    )
+    return session.scalar(query.limit(1))
+
+
 def stale_payouts(session: Session, before: datetime, after_id: int, limit: int) -> list[tuple[Payout, str]]:
     query = (
         select(Payout, Batch.adapter)

@@ -123,6 +123,12 @@ def _difference(session: Session, row: ReconException, whole: WriteOff) -> Write
     payout, adapter = _payout(session, row.payout_id)
     if adapter != row.adapter:
         raise RuleViolation(f"payout {payout.payout_key} was sent through {adapter}, not {row.adapter}")
+    earlier = payout_queries.same_booking_matched(session, payout.id, whole.line, line_id=whole.line_id)
+    if earlier is not None:
+        raise RuleViolation(
+            f"this line is booking {whole.line.account_servicer_ref} again, as another import reported it "
+            f"(line {earlier}), already accounted for: nothing more left the account; acknowledge it"
+        )
     if payout_queries.has_booked_movement(session, payout.id, whole.line.direction, but=whole.line_id):
         return whole
     if whole.line.direction == DEBIT:

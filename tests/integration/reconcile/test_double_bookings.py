@@ -8,8 +8,11 @@ written off whole."""
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from payments.adapters.iso20022.camt import Balance, CamtEntry, CamtStatement, CamtTransaction
 from payments.adapters.iso20022.camt_writer import camt_bytes
+from payments.errors import RuleViolation
 from payments.ledger import accounts
 from payments.ledger.services import balance
 from payments.reconcile.exceptions import approve_write_off, list_exceptions
@@ -131,3 +134,23 @@ def test_a_key_paid_once_with_more_than_its_amount_writes_off_only_the_excess(
     assert payout.state == "settled"
     assert balance(session, accounts.expense("writeoff")) == 11_000
     assert _settlement(session)["holds"]
+
+
+def test_an_overpayment_reported_by_a_notification_and_the_days_statement_is_written_off_once(
+    session, session_factory, dispatched, today
+):
+    _, (payout,) = dispatched(1)
+    amount = payout.amount_vnd
+    paid = [Booking(payout.payout_key, amount + 11_000)]  # one booking, one bank reference
+    _import(session_factory, camt(paid, today, kind="camt.054"), "notification.xml")
+    _import(session_factory, camt(paid, today), "statement.xml")
+    first, second = list_exceptions(session, kind="AMOUNT_MISMATCH")
+    resolve_exception(session, FINANCE, first.id, action="write_off", reason="bank overpaid")
+    approve_write_off(session, SECOND_FINANCE, first.id, reason="agreed")
+    with pytest.raises(RuleViolation, match="already accounted for"):
+        resolve_exception(session, FINANCE, second.id, action="write_off", reason="bank overpaid")
+    session.flush()
+    session.expire_all()
+    assert payout.state == "settled"
+    assert balance(session, accounts.expense("writeoff")) == 11_000  # the excess, once
+    assert -balance(session, accounts.settlement("bank")) == amount + 11_000  # what left the account, once
