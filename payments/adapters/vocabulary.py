@@ -62,6 +62,13 @@ class ReasonCode(StrEnum):
     NOAS = "NOAS"  # no answer from customer: cash not collected within the pickup window
 
 
+# Reason codes that refuse an instruction *as a duplicate* of one the provider already holds
+# (AM05 duplication; DU01-DU05 duplicate message, payment information block, transaction,
+# file or instruction id). They say the original exists, not that it failed: a refusal for
+# duplication never reads as a rejection of the original payout (its money may be credited).
+DUPLICATION_REASONS = frozenset({"AM05", "DU01", "DU02", "DU03", "DU04", "DU05"})
+
+
 class Direction(StrEnum):
     """Seen from our own (debit) account: a payout is a DEBIT, a return is a CREDIT."""
 

@@ -1,7 +1,8 @@
 """A NAPAS-style bank API client: name inquiry, bulk transfer, status, statement.
 
 Every request is signed with our ECDSA P-256 key; every answer must carry the bank's
-signature bound to our request id, or AdapterProtocolError is raised. Only a failed connection
+signature bound to our request id, and speak only of the payout keys we asked about, or
+AdapterProtocolError is raised. Only a failed connection
 is retried on a transfer (nothing left); a timeout after sending gives `unknown` per payout,
 to be resolved by `status()`, never by a blind resend. Reads are retried: they change nothing.
 """
@@ -98,9 +99,9 @@ class BankApiAdapter:
             return _all_unknown(chunk, f"bank error {reply.status}")
         payload = self._verified_json(reply, "bulk transfer")
         with mapping.reading("bulk transfer"):
-            results = {r.payout_key: r for r in map(mapping.send_result_from_wire, payload["results"])}
-        missing = "missing from the bank's answer"
-        return [results.get(p.payout_key) or _unknown(p.payout_key, missing) for p in chunk]
+            items = payload["results"]
+        # Filed under the keys we sent; an answer about a key not sent (or twice) raises.
+        return mapping.send_results_from_wire([p.payout_key for p in chunk], items)
 
     def status(self, payout_key: str) -> StatusResult:
         """The bank's record of `payout_key`, NOT_FOUND when it has none."""

@@ -2,10 +2,13 @@
 
 Wire statuses follow pain.002 `TxSts`: ACSC settled, ACSP/PDNG accepted, RJCT rejected, plus
 RTND (returned after settlement) and NOT_FOUND. Reasons are ISO codes already; an unknown code
-becomes MS03 with the provider's code kept in `reason_text`.
+becomes MS03 with the provider's code kept in `reason_text`. RJCT for duplication (AM05,
+DU01-DU05) refuses a *resend* and says nothing of the original: it is UNKNOWN, for a status
+query to settle. Results are filed under the keys we sent: an answer about a key we did not
+send, or about one key twice, is AdapterProtocolError.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
@@ -14,7 +17,13 @@ from payments.adapters.creditors import BankAccount
 from payments.adapters.errors import AdapterProtocolError
 from payments.adapters.messages import NameLookupResult, PayoutInstruction, SendResult, StatusResult
 from payments.adapters.statements import Statement, StatementLine
-from payments.adapters.vocabulary import SEND_STATUSES, Direction, PayoutStatus, ReasonCode
+from payments.adapters.vocabulary import (
+    DUPLICATION_REASONS,
+    SEND_STATUSES,
+    Direction,
+    PayoutStatus,
+    ReasonCode,
+)
 
 STATUSES = {
     "ACSC": PayoutStatus.SETTLED,
@@ -43,6 +52,16 @@ def reason_of(raw: str | None, status: PayoutStatus) -> tuple[ReasonCode | None,
     return ReasonCode.MS03, raw or ""
 
 
+def refused_as_duplicate(item: dict[str, Any], status: PayoutStatus) -> str | None:
+    """The reason when an RJCT refuses a duplicate rather than the payout itself."""
+    code = item.get("reason")
+    return code if status is PayoutStatus.REJECTED and code in DUPLICATION_REASONS else None
+
+
+def _duplicate(code: str) -> str:
+    return f"refused as a duplicate ({code}): says nothing about the original payout"
+
+
 def transfer_to_wire(payout: PayoutInstruction) -> dict[str, Any]:
     account = payout.creditor
     if not isinstance(account, BankAccount):
@@ -58,9 +77,31 @@ def transfer_to_wire(payout: PayoutInstruction) -> dict[str, Any]:
     }
 
 
-def send_result_from_wire(item: dict[str, Any]) -> SendResult:
+def send_results_from_wire(keys: Sequence[str], items: Any) -> list[SendResult]:
+    """One result per key sent, in order, each built from that key; a key the bank's answer
+    leaves out is UNKNOWN. An answer naming a key we did not send, or one key twice, is
+    AdapterProtocolError: which payout each answer is about cannot be trusted (chunk in doubt)."""
+    sent, answers = set(keys), dict[str, dict[str, Any]]()
+    with reading("bulk transfer"):
+        for item in items:
+            named = str(item["end_to_end_id"])
+            if named not in sent or named in answers:
+                raise AdapterProtocolError(f"the bank's bulk answer names {named!r} unasked or twice")
+            answers[named] = item
+    missing = "missing from the bank's answer"
+    return [
+        send_result_from_wire(key, answers[key])
+        if key in answers
+        else SendResult(payout_key=key, status=PayoutStatus.UNKNOWN, reason_text=missing)
+        for key in keys
+    ]
+
+
+def send_result_from_wire(key: str, item: dict[str, Any]) -> SendResult:
+    """The bank's answer for the payout sent under `key`; it must name that EndToEndId."""
     with reading("transfer result"):
-        key = str(item["end_to_end_id"])
+        if str(item["end_to_end_id"]) != key:
+            raise AdapterProtocolError(f"the bank's answer for {key!r} is about {item['end_to_end_id']!r}")
         if item["status"] == "DUPLICATE_MISMATCH":
             # Our key was already used for a different payout: never call that a rejection,
             # the first one may have been credited. A status query tells what happened.
@@ -71,6 +112,8 @@ def send_result_from_wire(item: dict[str, Any]) -> SendResult:
             return SendResult(
                 payout_key=key, status=PayoutStatus.UNKNOWN, reason_text=f"already {status.value}"
             )
+        if code := refused_as_duplicate(item, status):
+            return SendResult(payout_key=key, status=PayoutStatus.UNKNOWN, reason_text=_duplicate(code))
         reason, text = reason_of(item.get("reason"), status)
         return SendResult(
             payout_key=key,
@@ -85,7 +128,12 @@ def status_from_wire(
     key: str, payload: dict[str, Any], parse_time: Callable[[str], datetime]
 ) -> StatusResult:
     with reading("transfer status"):
+        named = str(payload.get("end_to_end_id", key))
+        if named != key:
+            raise AdapterProtocolError(f"the bank's status of {key!r} is about {named!r}")
         status = STATUSES[payload["status"]]
+        if code := refused_as_duplicate(payload, status):
+            return StatusResult(payout_key=key, status=PayoutStatus.UNKNOWN, reason_text=_duplicate(code))
         reason, text = reason_of(payload.get("reason"), status)
         updated = payload.get("updated_at")
         return StatusResult(

@@ -1,8 +1,9 @@
 """An e-wallet disbursement client: one signed request per payout, asynchronous callbacks.
 
 Requests and responses carry HMAC-SHA256 signatures (a response must be bound to our request
-id or AdapterProtocolError is raised). Callbacks are accepted only with a valid signature, a
-timestamp inside the window and a nonce never seen before (the instance's NonceStore).
+id, and be about the order id we asked about, or AdapterProtocolError is raised). Callbacks are
+accepted only with a valid signature, a timestamp inside the window and a nonce never seen
+before (the instance's NonceStore).
 A timeout after sending gives `unknown`; only a failed connection is retried.
 """
 
@@ -164,7 +165,8 @@ class EwalletAdapter:
         if reply.status >= 500 or reply.status == 409:
             # 409: the order id was used for a different payout; the first may have been paid.
             return unknown(payout.payout_key, f"wallet answered HTTP {reply.status}")
-        return mapping.send_result_from_wire(self._json(reply, "disbursement answer"))
+        # Built from the key sent: an answer naming another order id is AdapterProtocolError.
+        return mapping.send_result_from_wire(payout.payout_key, self._json(reply, "disbursement answer"))
 
     def _exchange(self, method: str, path: str, body: bytes) -> Reply:
         return signing.signed_exchange(

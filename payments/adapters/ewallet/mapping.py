@@ -2,7 +2,10 @@
 
 Wallet statuses: PROCESSING (accepted), SUCCESS (settled), FAILED (rejected), REFUNDED
 (returned after settlement), NOT_FOUND. Error codes map to ISO reasons; an unknown code
-becomes MS03 with the provider's code kept in `reason_text`. The daily settlement report is
+becomes MS03 with the provider's code kept in `reason_text`. A FAILED for duplication (the
+wallet's ORDER_ID_CONFLICT, or an ISO duplication code) is not a rejection of the original
+order: it is UNKNOWN, for a status query to settle. Every answer must be about the order id
+asked about; one about another order is AdapterProtocolError. The daily settlement report is
 CSV with one OPENING row, ENTRY rows and one CLOSING row.
 """
 
@@ -23,7 +26,13 @@ from payments.adapters.messages import (
     StatusResult,
 )
 from payments.adapters.statements import Statement, StatementLine
-from payments.adapters.vocabulary import SEND_STATUSES, Direction, PayoutStatus, ReasonCode
+from payments.adapters.vocabulary import (
+    DUPLICATION_REASONS,
+    SEND_STATUSES,
+    Direction,
+    PayoutStatus,
+    ReasonCode,
+)
 
 STATUSES = {
     "PROCESSING": PayoutStatus.ACCEPTED,
@@ -39,6 +48,9 @@ REASONS = {
     "INSUFFICIENT_BALANCE": ReasonCode.AM04,
     "AMOUNT_LIMIT": ReasonCode.AM02,
 }
+# Refusals because the order id is already taken (ORDER_ID_CONFLICT is the code of the wallet's
+# 409 answer): the first order may be paid, so they never read as FAILED for our payout.
+DUPLICATE_CODES = DUPLICATION_REASONS | {"ORDER_ID_CONFLICT"}
 REPORT_COLUMNS = (
     "record_type",
     "transaction_id",
@@ -82,19 +94,34 @@ def disbursement_to_wire(payout: PayoutInstruction) -> dict[str, Any]:
     }
 
 
-def send_result_from_wire(payload: dict[str, Any]) -> SendResult:
+def refused_as_duplicate(payload: dict[str, Any], status: PayoutStatus) -> str | None:
+    """The error code when a FAILED says "duplicate" rather than "this order failed"."""
+    code = payload.get("error_code")
+    return code if status is PayoutStatus.REJECTED and code in DUPLICATE_CODES else None
+
+
+def about(key: str, named: Any) -> None:
+    """Refuse an answer naming another order id than the one asked about: filing one payout's
+    outcome under another's key could record a paid payout rejected (and pay it again)."""
+    if str(named) != key:
+        raise AdapterProtocolError(f"the wallet's answer for order {key!r} is about order {named!r}")
+
+
+def send_result_from_wire(key: str, payload: dict[str, Any]) -> SendResult:
+    """The wallet's answer to the payout sent under `key`; the answer must name that order id."""
     with reading("disbursement answer"):
+        about(key, payload["order_id"])
         status = STATUSES[payload["status"]]
         if status not in SEND_STATUSES:
             # A resend of a payout already returned: the full story is for status() to tell.
             return SendResult(
-                payout_key=str(payload["order_id"]),
-                status=PayoutStatus.UNKNOWN,
-                reason_text=f"already {status.value}",
+                payout_key=key, status=PayoutStatus.UNKNOWN, reason_text=f"already {status.value}"
             )
+        if code := refused_as_duplicate(payload, status):
+            return SendResult(payout_key=key, status=PayoutStatus.UNKNOWN, reason_text=_duplicate(code))
         reason, text = reason_of(payload.get("error_code"), status)
         return SendResult(
-            payout_key=str(payload["order_id"]),
+            payout_key=key,
             status=status,
             reason=reason,
             reason_text=text,
@@ -103,8 +130,12 @@ def send_result_from_wire(payload: dict[str, Any]) -> SendResult:
 
 
 def status_from_wire(key: str, payload: dict[str, Any]) -> StatusResult:
+    """The wallet's record of `key`; a record naming another order id is AdapterProtocolError."""
     with reading("disbursement status"):
+        about(key, payload.get("order_id", key))
         status = STATUSES[payload["status"]]
+        if code := refused_as_duplicate(payload, status):
+            return StatusResult(payout_key=key, status=PayoutStatus.UNKNOWN, reason_text=_duplicate(code))
         reason, text = reason_of(payload.get("error_code"), status)
         updated = payload.get("updated_at")
         return StatusResult(
@@ -121,6 +152,9 @@ def status_from_wire(key: str, payload: dict[str, Any]) -> StatusResult:
 def callback_from_wire(payload: dict[str, Any], error: type[Exception]) -> CallbackEvent:
     with reading("callback", error):
         status = STATUSES[payload["status"]]
+        if code := refused_as_duplicate(payload, status):
+            # Nothing to act on: it tells nothing of the original order (a status query does).
+            raise error(f"callback refuses order {payload['order_id']} as a duplicate ({code})")
         reason, text = reason_of(payload.get("error_code"), status)
         return CallbackEvent(
             event_id=str(payload["event_id"]),
@@ -179,6 +213,10 @@ def _line(row: dict[str, str], day: date) -> StatementLine:
         provider_tx_id=row["transaction_id"] or None,
         reason=reason_of(row["error_code"], status)[0] if row["error_code"] else None,
     )
+
+
+def _duplicate(code: str) -> str:
+    return f"refused as a duplicate ({code}): says nothing about the original order"
 
 
 def _int(value: Any) -> int:

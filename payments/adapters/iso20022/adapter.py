@@ -8,9 +8,12 @@
 - Payout keys already in an outbox file are never written again, so a resend (however often,
   from however many threads) hands nothing new over and answers the recorded state.
   The outbox is this adapter's record of what was handed over: the bank must not purge it.
-- `status` reads the inbox: the latest final pain.002 status (ACSC/ACCC settled, RJCT
-  rejected) wins over in-flight ones; a return on a camt.054/053 (RtrInf) makes it RETURNED;
-  a key in the outbox with no report yet is ACCEPTED; a key in neither is NOT_FOUND.
+- `status` reads the inbox, counting only the pain.002 statuses about the message and block
+  the payout went out in (`mapping.latest`): a settlement (ACSC/ACCC) is terminal against any
+  later pain.002; else the latest RJCT, else the latest in-flight status; an RJCT for
+  duplication (AM05, DU01-DU05) says nothing about the original (UNKNOWN if nothing else is
+  said). A return on a camt.054/053 (RtrInf) makes it RETURNED; a key in the outbox with no
+  report yet is ACCEPTED; a key in neither is NOT_FOUND (UNKNOWN if the bank reports on it).
   `provider_reference` is the InstrId we gave the payout, which the bank echoes back.
 - `fetch_statement` reads the camt.053 statements for our account and the day (several
   sequence numbers are chained); AdapterUnavailable while the bank has not delivered one.
@@ -210,18 +213,29 @@ class Iso20022Adapter:
                 reason_text=text,
                 provider_reference=reference,
             ), True
-        report = mapping.latest(self._reports(key, sent))
+        if sent is None:
+            return self._never_handed_over(key)
+        report = mapping.latest(self._reports(sent))
         if report is None:
-            status = PayoutStatus.NOT_FOUND if sent is None else PayoutStatus.ACCEPTED
-            return StatusResult(payout_key=key, status=status, provider_reference=reference), False
+            handed_over = PayoutStatus.ACCEPTED  # no report yet
+            return StatusResult(payout_key=key, status=handed_over, provider_reference=reference), False
         return mapping.status_from_report(key, report, sent, reference), True
 
-    def _reports(self, key: str, sent: Sent | None) -> list[Reported]:
-        found = list(self._inbox.by_key.get(key, ()))
-        if sent is not None:
-            for group in {sent.message_id, sent.payment_info_id}:
-                found.extend(self._inbox.by_group.get(group, ()))
-        return found
+    def _reports(self, sent: Sent) -> list[Reported]:
+        """The statuses about the message and block `sent` went out in: its own lines there,
+        and the statuses of that message and that block."""
+        found = list(self._inbox.by_key.get(sent.key, ()))
+        for group in {sent.message_id, sent.payment_info_id}:
+            found.extend(self._inbox.by_group.get(group, ()))
+        return [report for report in found if report.is_about(sent)]
+
+    def _never_handed_over(self, key: str) -> tuple[StatusResult, bool]:
+        if not self._inbox.by_key.get(key):
+            return StatusResult(payout_key=key, status=PayoutStatus.NOT_FOUND), False
+        # The bank reports on a key none of our files holds (was the outbox purged?): its lines
+        # cannot be tied to a message of ours, and NOT_FOUND would invite a resend.
+        why = "the bank reports on this key, but no pain.001 in our outbox holds it"
+        return StatusResult(payout_key=key, status=PayoutStatus.UNKNOWN, reason_text=why), True
 
 
 @contextmanager

@@ -99,7 +99,8 @@ class Outbox:
 
 @dataclass(frozen=True)
 class Reported:
-    """A status the bank reported for one payout, or for its whole message or block."""
+    """A status the bank reported for one payout, or for its whole message or block, with the
+    original message (OrgnlMsgId) and block (OrgnlPmtInfId, empty for a group status) it is about."""
 
     created_at: datetime
     file: str
@@ -109,6 +110,15 @@ class Reported:
     account_servicer_ref: str | None = None
     amount_vnd: int | None = None
     per_transaction: bool = False  # TxInfAndSts, which says more than a group or block status
+    original_message_id: str = ""
+    original_payment_info_id: str = ""
+
+    def is_about(self, sent: Sent) -> bool:
+        """Whether this status answers the message and block `sent` went out in: a line for
+        the same EndToEndId under another message is about another instruction (a resend
+        refused as a duplicate, say), never about this one."""
+        same_block = self.original_payment_info_id in ("", sent.payment_info_id)  # "": the whole message
+        return self.original_message_id == sent.message_id and same_block
 
 
 @dataclass(frozen=True)
@@ -221,12 +231,25 @@ def statement_day(statement: CamtStatement) -> date:
 
 def _group(header: ReportHeader, path: Path) -> Reported:
     return Reported(
-        header.created_at, path.name, header.group_status, header.group_reason, header.group_reason_text
+        header.created_at,
+        path.name,
+        header.group_status,
+        header.group_reason,
+        header.group_reason_text,
+        original_message_id=header.original_message_id,
     )
 
 
 def _block(info: PaymentInfoStatus, header: ReportHeader, path: Path) -> Reported:
-    return Reported(header.created_at, path.name, info.status, info.reason, info.reason_text)
+    return Reported(
+        header.created_at,
+        path.name,
+        info.status,
+        info.reason,
+        info.reason_text,
+        original_message_id=header.original_message_id,
+        original_payment_info_id=info.original_payment_info_id,
+    )
 
 
 def _transaction(tx: TransactionStatus, header: ReportHeader, path: Path) -> Reported:
@@ -239,4 +262,6 @@ def _transaction(tx: TransactionStatus, header: ReportHeader, path: Path) -> Rep
         tx.account_servicer_ref,
         tx.amount_vnd,
         per_transaction=True,
+        original_message_id=header.original_message_id,
+        original_payment_info_id=tx.original_payment_info_id,
     )

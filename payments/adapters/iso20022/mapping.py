@@ -2,7 +2,9 @@
 
 TxSts: ACSC (settlement on our account completed) and ACCC (credited to the payee) settle;
 RJCT rejects; the in-between codes (RCVD, ACTC, ACCP, ACSP, ACWC, ACWP, ACFC, PDNG, PART)
-mean accepted and still in flight. A code we do not know is reported as UNKNOWN.
+mean accepted and still in flight. A code we do not know is reported as UNKNOWN. A settlement
+is terminal against any later pain.002 (only a camt return can follow it), and an RJCT for
+duplication (AM05, DU01-DU05) says nothing about the original payout.
 """
 
 from datetime import date
@@ -14,7 +16,7 @@ from payments.adapters.iso20022.camt import CamtEntry, CamtTransaction, iter_cam
 from payments.adapters.iso20022.pain001 import CreditTransfer
 from payments.adapters.messages import PayoutInstruction, StatusResult
 from payments.adapters.statements import Statement, StatementLine
-from payments.adapters.vocabulary import Direction, PayoutStatus, ReasonCode
+from payments.adapters.vocabulary import DUPLICATION_REASONS, Direction, PayoutStatus, ReasonCode
 from payments.text import fold_name
 
 if TYPE_CHECKING:
@@ -90,12 +92,26 @@ def credit_transfer(payout: PayoutInstruction, instruction_id: str) -> CreditTra
 
 
 def latest(reports: list["Reported"]) -> "Reported | None":
-    """The last final report if there is one (a later ACSP does not undo an ACSC), else the last;
-    within one file a transaction's own status outranks its group's."""
+    """The report that decides a payout's status, from those about the message it went out in.
+
+    A settlement (ACSC/ACCC) wins over anything reported before or after it: the money has
+    left, so a later RJCT (the bank re-reading the file and refusing it as a duplicate, say)
+    must not make it owed, and payable, again. Then the last rejection, then the last in-flight
+    status; within one file a transaction's own status outranks its group's. A refusal for
+    duplication is chosen only when nothing else was said (`status_from_report`: UNKNOWN).
+    """
     ordered = sorted(reports, key=lambda r: (r.created_at, r.file, r.per_transaction))
-    final = [r for r in ordered if r.status in SETTLED or r.status == "RJCT"]
-    chosen = final or ordered
+    settled = [r for r in ordered if r.status in SETTLED]
+    telling = [r for r in ordered if not refused_as_duplicate(r)]
+    rejected = [r for r in telling if r.status == "RJCT"]
+    chosen = settled or rejected or telling or ordered
     return chosen[-1] if chosen else None
+
+
+def refused_as_duplicate(report: "Reported") -> bool:
+    """An RJCT because the bank already holds this message, block or transaction: it says
+    the original exists, not that it failed."""
+    return report.status == "RJCT" and report.reason in DUPLICATION_REASONS
 
 
 def status_from_report(
@@ -103,7 +119,10 @@ def status_from_report(
 ) -> StatusResult:
     status = payout_status(report.status)
     code, text = reason(report.reason, report.reason_text)
-    if status is PayoutStatus.UNKNOWN:
+    if refused_as_duplicate(report):
+        status = PayoutStatus.UNKNOWN
+        text = f"refused as a duplicate ({report.reason}): says nothing about the original payout"
+    elif status is PayoutStatus.UNKNOWN:
         text = f"unrecognised status {report.status!r}"
     return StatusResult(
         payout_key=key,

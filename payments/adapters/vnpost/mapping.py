@@ -4,8 +4,10 @@ A cash order is AWAITING_PICKUP (accepted: the cash waits at the post office ser
 commune), PAID (settled: the beneficiary collected it against their ID), REFUSED (rejected) or
 EXPIRED (returned: the pickup window closed uncollected, NOAS; the cash never left our account).
 Error codes map to ISO reasons; an unknown code becomes MS03 with the code kept in
-`reason_text`. The daily statement is JSON: opening and closing balances and one DBIT line per
-cash order collected that day.
+`reason_text`. A REFUSED for duplication (ORDER_REF_CONFLICT, or an ISO duplication code) is not
+a refusal of the original order: UNKNOWN, for a status query to settle. A status record naming
+another order is AdapterProtocolError. The daily statement is JSON: opening and closing
+balances and one DBIT line per cash order collected that day.
 """
 
 from collections.abc import Iterator
@@ -17,7 +19,13 @@ from payments.adapters.creditors import CashPickup
 from payments.adapters.errors import AdapterProtocolError
 from payments.adapters.messages import CallbackEvent, PayoutInstruction, SendResult, StatusResult
 from payments.adapters.statements import Statement, StatementLine
-from payments.adapters.vocabulary import SEND_STATUSES, Direction, PayoutStatus, ReasonCode
+from payments.adapters.vocabulary import (
+    DUPLICATION_REASONS,
+    SEND_STATUSES,
+    Direction,
+    PayoutStatus,
+    ReasonCode,
+)
 
 STATES = {
     "AWAITING_PICKUP": PayoutStatus.ACCEPTED,
@@ -33,6 +41,9 @@ REASONS = {
     "AMOUNT_LIMIT": ReasonCode.AM02,
     "NOT_COLLECTED": ReasonCode.NOAS,  # the pickup window closed
 }
+# Refusals because the order reference is already taken (ORDER_REF_CONFLICT is the code of the
+# post office's 409 answer): the first order may be paid out, so never a refusal of ours.
+DUPLICATE_CODES = DUPLICATION_REASONS | {"ORDER_REF_CONFLICT"}
 
 
 @contextmanager
@@ -53,6 +64,12 @@ def reason_of(payload: dict[str, Any], status: PayoutStatus) -> tuple[ReasonCode
     if reason is not None:
         return reason, message
     return ReasonCode.MS03, ": ".join(part for part in (code, message) if part)
+
+
+def refused_as_duplicate(payload: dict[str, Any], status: PayoutStatus) -> str | None:
+    """The error code when a REFUSED says "duplicate" rather than "this order is refused"."""
+    code = payload.get("error_code")
+    return code if status is PayoutStatus.REJECTED and code in DUPLICATE_CODES else None
 
 
 def order_to_wire(payout: PayoutInstruction) -> dict[str, Any]:
@@ -82,6 +99,9 @@ def send_result_from_wire(payload: dict[str, Any]) -> SendResult:
                 status=PayoutStatus.UNKNOWN,
                 reason_text=f"already {status.value}",
             )
+        if code := refused_as_duplicate(payload, status):
+            key = str(payload["order_ref"])
+            return SendResult(payout_key=key, status=PayoutStatus.UNKNOWN, reason_text=_duplicate(code))
         reason, text = reason_of(payload, status)
         return SendResult(
             payout_key=str(payload["order_ref"]),
@@ -94,7 +114,12 @@ def send_result_from_wire(payload: dict[str, Any]) -> SendResult:
 
 def status_from_wire(key: str, payload: dict[str, Any]) -> StatusResult:
     with reading("cash order status"):
+        named = str(payload.get("order_ref", key))
+        if named != key:
+            raise AdapterProtocolError(f"the post office's status of {key!r} is about {named!r}")
         status = STATES[payload["state"]]
+        if code := refused_as_duplicate(payload, status):
+            return StatusResult(payout_key=key, status=PayoutStatus.UNKNOWN, reason_text=_duplicate(code))
         reason, text = reason_of(payload, status)
         updated = payload.get("updated_at")
         return StatusResult(
@@ -111,6 +136,9 @@ def status_from_wire(key: str, payload: dict[str, Any]) -> StatusResult:
 def callback_from_wire(payload: dict[str, Any], error: type[Exception]) -> CallbackEvent:
     with reading("callback", error):
         status = STATES[payload["state"]]
+        if code := refused_as_duplicate(payload, status):
+            # Nothing to act on: it tells nothing of the original order (a status query does).
+            raise error(f"callback refuses order {payload['order_ref']} as a duplicate ({code})")
         reason, text = reason_of(payload, status)
         return CallbackEvent(
             event_id=str(payload["event_id"]),
@@ -147,6 +175,10 @@ def _line(line: dict[str, Any]) -> StatementLine:
         provider_tx_id=line.get("order_no") or None,
         account_servicer_ref=line.get("entry_ref") or None,
     )
+
+
+def _duplicate(code: str) -> str:
+    return f"refused as a duplicate ({code}): says nothing about the original order"
 
 
 def _int(value: Any) -> int:

@@ -19,26 +19,30 @@ from tests.unit.adapters.offline import offline_bank_adapter
     [("ACSC", PayoutStatus.SETTLED), ("ACSP", PayoutStatus.ACCEPTED), ("PDNG", PayoutStatus.ACCEPTED)],
 )
 def test_bank_statuses_map_to_protocol_statuses(wire, status):
-    result = bank.send_result_from_wire({"end_to_end_id": "K", "status": wire, "transaction_id": "FT1"})
+    result = bank.send_result_from_wire("K", {"end_to_end_id": "K", "status": wire, "transaction_id": "FT1"})
     assert (result.status, result.reason, result.provider_reference) == (status, None, "FT1")
 
 
 def test_a_bank_rejection_keeps_its_iso_reason_and_an_unknown_code_becomes_ms03():
-    known = bank.send_result_from_wire({"end_to_end_id": "K", "status": "RJCT", "reason": "AM04"})
-    odd = bank.send_result_from_wire({"end_to_end_id": "K", "status": "RJCT", "reason": "X999"})
+    known = bank.send_result_from_wire("K", {"end_to_end_id": "K", "status": "RJCT", "reason": "AM04"})
+    odd = bank.send_result_from_wire("K", {"end_to_end_id": "K", "status": "RJCT", "reason": "X999"})
     assert known.reason is ReasonCode.AM04
     assert (odd.reason, odd.reason_text) == (ReasonCode.MS03, "X999")
 
 
 def test_a_key_reused_for_another_payout_is_unknown_never_rejected():
-    result = bank.send_result_from_wire({"end_to_end_id": "K", "status": "DUPLICATE_MISMATCH"})
+    result = bank.send_result_from_wire("K", {"end_to_end_id": "K", "status": "DUPLICATE_MISMATCH"})
     assert result.status is PayoutStatus.UNKNOWN
 
 
 def test_a_resend_of_a_returned_payout_is_unknown_for_status_to_explain():
-    assert bank.send_result_from_wire({"end_to_end_id": "K", "status": "RTND"}).status is PayoutStatus.UNKNOWN
     assert (
-        wallet.send_result_from_wire({"order_id": "K", "status": "REFUNDED"}).status is PayoutStatus.UNKNOWN
+        bank.send_result_from_wire("K", {"end_to_end_id": "K", "status": "RTND"}).status
+        is PayoutStatus.UNKNOWN
+    )
+    assert (
+        wallet.send_result_from_wire("K", {"order_id": "K", "status": "REFUNDED"}).status
+        is PayoutStatus.UNKNOWN
     )
 
 
@@ -52,7 +56,7 @@ def test_a_resend_of_a_returned_payout_is_unknown_for_status_to_explain():
 )
 def test_a_malformed_bank_result_is_a_protocol_error(payload):
     with pytest.raises(AdapterProtocolError):
-        bank.send_result_from_wire(payload)
+        bank.send_result_from_wire("K", payload)
 
 
 def test_a_bank_statement_amount_that_is_not_an_integer_is_a_protocol_error():
@@ -102,7 +106,7 @@ def test_the_bank_adapter_pays_bank_accounts_only():
     ],
 )
 def test_wallet_error_codes_map_to_iso_reasons(code, reason):
-    result = wallet.send_result_from_wire({"order_id": "K", "status": "FAILED", "error_code": code})
+    result = wallet.send_result_from_wire("K", {"order_id": "K", "status": "FAILED", "error_code": code})
     assert (result.status, result.reason) == (PayoutStatus.REJECTED, reason)
 
 

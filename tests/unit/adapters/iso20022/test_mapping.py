@@ -36,8 +36,13 @@ def test_a_later_in_flight_report_does_not_undo_a_settlement():
     assert mapping.latest([reported(9, "ACSC"), reported(10, "ACSP", file="b.xml")]).status == "ACSC"
 
 
-def test_the_last_final_report_wins():
-    assert mapping.latest([reported(9, "ACSC"), reported(11, "RJCT", file="b.xml")]).status == "RJCT"
+def test_a_settlement_is_terminal_a_later_rejection_does_not_undo_it():
+    """Was `test_the_last_final_report_wins`, which let a later RJCT override an ACSC. Once
+    settled the money has left our account: only a camt return (RtrInf) can bring it back. A
+    later RJCT (the bank re-reading the file and refusing it as a duplicate, say) read as a
+    rejection would make the payout payable again and pay it twice."""
+    assert mapping.latest([reported(9, "ACSC"), reported(11, "RJCT", file="b.xml")]).status == "ACSC"
+    assert mapping.latest([reported(9, "RJCT"), reported(11, "RJCT", file="b.xml")]).file == "b.xml"
     assert mapping.latest([]) is None
 
 
