@@ -16,6 +16,7 @@ from payments.adapters.iso20022.pain002 import (
     iter_pain002,
 )
 from payments.adapters.iso20022.xmlsafe import MalformedMessage, Source
+from payments.adapters.vocabulary import DUPLICATION_REASONS, PayoutStatus
 from payments.clock import local_date
 from payments.reconcile.lines import Line, StatementRef, Totals, movement_status
 
@@ -166,9 +167,18 @@ def pain002_lines(source: Source) -> Iterator[Line]:
         yield _block_line(header.original_message_id, header.group_status, reason, text, 1)
 
 
+def _status_of(tx_status: str | None, reason: str | None) -> str:
+    """A line's status: an RJCT refusing a duplicate (a resend, AM05 or DU01-DU05) says
+    nothing about the original payout, which may well have been paid: unknown, moving nothing."""
+    status = mapping.payout_status(tx_status)
+    if status is PayoutStatus.REJECTED and reason in DUPLICATION_REASONS:
+        return PayoutStatus.UNKNOWN.value
+    return status.value
+
+
 def _status_line(tx: TransactionStatus, position: int) -> Line:
-    status = mapping.payout_status(tx.status).value
-    reason, text = (None, "")
+    status = _status_of(tx.status, tx.reason)
+    reason, text = (None, f"refused as a duplicate ({tx.reason})" if status == "unknown" else "")
     if status == "rejected":
         code, text = mapping.reason(tx.reason, tx.reason_text)
         reason = code.value
@@ -193,7 +203,7 @@ def _block_line(
 ) -> Line:
     """A status for a whole block or message: `count` is the OrgnlNbOfTxs it states (0: none),
     checked against the payouts known to be in it."""
-    status = mapping.payout_status(tx_status).value
+    status = _status_of(tx_status, reason)
     code = mapping.reason(reason, text)[0].value if status == "rejected" else None
     return Line(
         position=position,

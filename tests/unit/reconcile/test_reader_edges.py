@@ -7,7 +7,13 @@ import pytest
 
 from payments.adapters.iso20022.camt import Balance, CamtEntry, CamtStatement, CamtTransaction
 from payments.adapters.iso20022.camt_writer import camt_bytes
-from payments.adapters.iso20022.pain002 import PaymentInfoStatus, ReportHeader, StatusReport, build_pain002
+from payments.adapters.iso20022.pain002 import (
+    PaymentInfoStatus,
+    ReportHeader,
+    StatusReport,
+    TransactionStatus,
+    build_pain002,
+)
 from payments.reconcile.iso_readers import camt_lines, pain002_lines
 from payments.reconcile.lines import Line
 from payments.reconcile.mt940 import MalformedMT940, mt940_lines
@@ -108,3 +114,14 @@ def test_a_block_status_carries_the_count_it_states():
     )
     (line,) = pain002_lines(data)
     assert (line.payment_info_id, line.status, line.batch_count) == ("MSG-1", "rejected", 500)
+
+
+@pytest.mark.parametrize(
+    ("reason", "status"), [("AM05", "unknown"), ("DU01", "unknown"), ("AC04", "rejected")]
+)
+def test_a_rejection_for_duplication_says_nothing_about_the_payout(reason, status):
+    """A resend refused as a duplicate: the original may well have been paid."""
+    header = ReportHeader("PSR-1", datetime(2024, 8, 21, 9, tzinfo=UTC), "MSG-1", "pain.001.001.09")
+    tx = TransactionStatus("MSG-1", "P2024-07-000001", None, "RJCT", reason)
+    (line,) = pain002_lines(build_pain002(StatusReport(header, (), (tx,))))
+    assert (line.end_to_end_id, line.status) == ("P2024-07-000001", status)
