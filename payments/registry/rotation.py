@@ -2,7 +2,10 @@
 
 Each chunk is its own transaction, so an interrupted rotation keeps what it finished and a
 second run picks up the rows still under an old key (rows are found by their key id): the
-rotation resumes by construction, and running it when nothing is left does nothing.
+rotation resumes by construction, and running it when nothing is left does nothing. Within a
+run each table is walked once, in id order: every chunk starts after the last row of the one
+before, so neither the rows already rotated nor those left for later are read again (a walk
+that restarted from the first id each time would read them once per chunk, quadratically).
 
 Personal data lives in the registry (citizen IDs, legacy IDs, phones, account numbers) and in
 every payout's sealed instrument snapshot (the account, phone or citizen ID it was sent to).
@@ -111,9 +114,10 @@ def rotate_keys(
     key is missing from the ring: add the old key back (after the new one) and run again."""
     total = 0
     for target in TARGETS:
+        last_id: int | None = None  # where the walk of this table has got to
         while True:
             with session_factory() as session, session.begin():
-                done = _rotate_chunk(session, actor, cipher, target, chunk)
+                done, last_id = _rotate_chunk(session, actor, cipher, target, chunk, after_id=last_id)
             if not done:
                 break
             total += done
@@ -122,16 +126,22 @@ def rotate_keys(
     return total
 
 
-def _rotate_chunk(session: Session, actor: Actor, cipher: PiiCipher, target: Target, chunk: int) -> int:
+def _rotate_chunk(
+    session: Session, actor: Actor, cipher: PiiCipher, target: Target, chunk: int, *, after_id: int | None
+) -> tuple[int, int | None]:
+    """Re-seal the next `chunk` due rows after `after_id`; returns how many, and the last id."""
     t = target.table
     columns = [t.c.id] + [t.c[name] for value in target.values for name in (value.ciphertext, value.key_id)]
     query = select(*columns).where(target.due(cipher.current_key_id)).order_by(t.c.id).limit(chunk)
+    if after_id is not None:
+        query = query.where(t.c.id > after_id)
     rows = session.execute(query).all()
-    if rows:
-        session.execute(_update_by_id(target), [_resealed(row, target.values, cipher) for row in rows])
-        after = {"table": t.name, "rows": len(rows), "key_id": cipher.current_key_id}
-        record_event(session, actor, "pii.rotate_keys", "pii", t.name, after=after)
-    return len(rows)
+    if not rows:
+        return 0, after_id
+    session.execute(_update_by_id(target), [_resealed(row, target.values, cipher) for row in rows])
+    after = {"table": t.name, "rows": len(rows), "key_id": cipher.current_key_id}
+    record_event(session, actor, "pii.rotate_keys", "pii", t.name, after=after)
+    return len(rows), rows[-1][0]
 
 
 def _update_by_id(target: Target) -> Any:  # an UPDATE run once per row

@@ -44,3 +44,9 @@ def release_lease(
     lease = session.get(SchedulerLease, name, with_for_update=True)
     if lease is not None and lease.holder == holder:
         lease.expires_at = clock()
+
+
+def lease_holder(session: Session, *, name: str = SCHEDULER_LEASE) -> str | None:
+    """Who holds or last held the lease (expired or not), for messages; None if nobody ever did."""
+    lease = session.get(SchedulerLease, name)
+    return lease.holder if lease is not None else None

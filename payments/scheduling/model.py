@@ -29,9 +29,9 @@ class JobRun(Base):
     holder: Mapped[str] = mapped_column(String(120))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    outcome: Mapped[str] = mapped_column(String(20))  # running, succeeded, failed
+    outcome: Mapped[str] = mapped_column(String(20))  # running, succeeded, failed, skipped
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)  # a failure's traceback, or why it was skipped
 
 
 class ApschedulerJob(Base):
