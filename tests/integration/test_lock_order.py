@@ -5,7 +5,7 @@ and then posts. Two such transactions at once wait for each other instead of dea
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -39,6 +39,24 @@ def sessions(fresh_database_url) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
+def at_once(*works: Callable[[], None]) -> list[Exception]:
+    """Run each of `works` in a thread of its own, all at once; what they raised."""
+    raised: list[Exception] = []
+
+    def run(work: Callable[[], None]) -> None:
+        try:
+            work()
+        except Exception as exc:  # reported to the test
+            raised.append(exc)
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return raised
+
+
 def _post(session: Session, n: int) -> None:
     draft = EntryDraft(
         f"test:lock-order:{n}", "accrual", date(2024, 7, 1), (("expense:BTXH", 100), (f"payable:{n}", -100))
@@ -48,7 +66,6 @@ def _post(session: Session, n: int) -> None:
 
 def test_an_auditing_poster_and_a_posting_auditor_at_once_both_commit(sessions):
     audit_first_holds_its_lock, post_first_holds_its_lock = threading.Event(), threading.Event()
-    raised: list[Exception] = []
 
     def audit_then_post() -> None:  # as reconciliation does
         with sessions() as session, session.begin():
@@ -64,19 +81,7 @@ def test_an_auditing_poster_and_a_posting_auditor_at_once_both_commit(sessions):
             post_first_holds_its_lock.set()
             record_event(session, ACTOR, "test.post_then_audit", "test", 2)
 
-    def run(work) -> None:
-        try:
-            work()
-        except Exception as exc:  # reported to the test
-            raised.append(exc)
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in (audit_then_post, post_then_audit)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert raised == []
+    assert at_once(audit_then_post, post_then_audit) == []
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Entry)) == 2
         actions = set(session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("test.%"))))
@@ -88,7 +93,6 @@ def test_the_dispatcher_recording_answers_and_a_callback_moving_the_same_payout_
     locks the payout and then posts (and audits). Both take the writers' locks before the row."""
     batch_id, payout_id = _a_payout_being_sent(sessions)
     callback_audited = threading.Event()
-    raised: list[Exception] = []
 
     def callback() -> None:  # as reconciliation's staging of a callback does
         with sessions() as session, session.begin():
@@ -106,19 +110,7 @@ def test_the_dispatcher_recording_answers_and_a_callback_moving_the_same_payout_
                 session, batch, [Answer("K1", PayoutStatus.ACCEPTED)], {}, actor=ACTOR, clock=lambda: NOW
             )
 
-    def run(work) -> None:
-        try:
-            work()
-        except Exception as exc:  # reported to the test
-            raised.append(exc)
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in (callback, dispatcher)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert raised == []
+    assert at_once(callback, dispatcher) == []
     with sessions() as session:
         assert session.get(Payout, payout_id).state == "settled"  # the later news stands
 
