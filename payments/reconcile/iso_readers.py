@@ -178,7 +178,8 @@ def _status_of(tx_status: str | None, reason: str | None) -> str:
 
 def _status_line(tx: TransactionStatus, position: int) -> Line:
     status = _status_of(tx.status, tx.reason)
-    reason, text = (None, f"refused as a duplicate ({tx.reason})" if status == "unknown" else "")
+    duplicate = tx.status == "RJCT" and tx.reason in DUPLICATION_REASONS
+    reason, text = (None, f"refused as a duplicate ({tx.reason})" if duplicate else "")
     if status == "rejected":
         code, text = mapping.reason(tx.reason, tx.reason_text)
         reason = code.value

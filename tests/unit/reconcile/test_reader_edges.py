@@ -125,3 +125,11 @@ def test_a_rejection_for_duplication_says_nothing_about_the_payout(reason, statu
     tx = TransactionStatus("MSG-1", "P2024-07-000001", None, "RJCT", reason)
     (line,) = pain002_lines(build_pain002(StatusReport(header, (), (tx,))))
     assert (line.end_to_end_id, line.status) == ("P2024-07-000001", status)
+    assert ("refused as a duplicate" in line.reason_text) is (status == "unknown")
+
+
+def test_a_status_code_nobody_knows_is_unknown_and_not_called_a_duplicate():
+    header = ReportHeader("PSR-1", datetime(2024, 8, 21, 9, tzinfo=UTC), "MSG-1", "pain.001.001.09")
+    tx = TransactionStatus("MSG-1", "P2024-07-000001", None, "XXXX")
+    (line,) = pain002_lines(build_pain002(StatusReport(header, (), (tx,))))
+    assert (line.status, line.reason_text) == ("unknown", "")
