@@ -44,12 +44,9 @@ def app_sandbox(app: Flask) -> SandboxAdapter:
     return app.extensions["payments"].adapters["sandbox"]
 
 
-def dispatched_with_rejections(app: Flask, session: Session, rejected_accounts: Iterable[str]) -> Batch:
-    """The July batch built by OFFICER, approved by APPROVER and dispatched through the app's
-    sandbox, which rejects `rejected_accounts` as closed (AC04)."""
+def approved_july(app: Flask, session: Session) -> Batch:
+    """The July batch of the people owed, built by OFFICER and approved by APPROVER (committed)."""
     runtime = app.extensions["payments"]
-    for account in rejected_accounts:
-        app_sandbox(app).script_creditor(account, Outcome("reject", ReasonCode.AC04))
     routing = routing_for(runtime.settings, runtime.adapters)
     cipher = PiiCipher.from_settings(runtime.settings)
     result = build_batches(
@@ -60,6 +57,16 @@ def dispatched_with_rejections(app: Flask, session: Session, rejected_accounts: 
     approve_batch(session, APPROVER, batch.id, manifest_seen=batch.manifest_hash, comment="ok",
                   threshold_vnd=runtime.settings.two_approver_threshold_vnd)  # fmt: skip
     session.commit()
+    return batch
+
+
+def dispatched_with_rejections(app: Flask, session: Session, rejected_accounts: Iterable[str]) -> Batch:
+    """The July batch built by OFFICER, approved by APPROVER and dispatched through the app's
+    sandbox, which rejects `rejected_accounts` as closed (AC04)."""
+    runtime = app.extensions["payments"]
+    for account in rejected_accounts:
+        app_sandbox(app).script_creditor(account, Outcome("reject", ReasonCode.AC04))
+    batch = approved_july(app, session)
     dispatcher_for(runtime.session_factory, runtime.adapters, runtime.settings, batch.id).dispatch(batch.id)
     session.expire_all()
     return batch

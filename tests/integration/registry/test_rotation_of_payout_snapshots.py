@@ -2,24 +2,19 @@
 and leaves each approved batch's manifest check passing under the new key alone."""
 
 import dataclasses
-from datetime import date
 
 import pytest
 from sqlalchemy import select, update
 
 from payments.config import PiiKey, Settings
 from payments.context import Actor
-from payments.disbursements.approval import approve_batch, submit_batch
-from payments.disbursements.building import build_batches
 from payments.disbursements.dispatch import dispatcher_for
 from payments.disbursements.manifest_check import check_manifest
 from payments.disbursements.model import Batch, Payout
-from payments.disbursements.routing import routing_for
 from payments.disbursements.snapshots import SEALED_AS, open_snapshot
 from payments.registry.crypto import PiiCipher
 from payments.registry.rotation import PAYOUT_SNAPSHOT_FIELD, rotate_keys, rows_to_rotate
-from tests.support.batches import APPROVER, PERIOD, owed_july
-from tests.support.people import OFFICER
+from tests.support.batches import approved_july, owed_july
 
 OPS = Actor(username="cli:ops", role="system")
 DEVELOPMENT = Settings.from_env({})  # the keys the test application seals with
@@ -31,17 +26,7 @@ NEW_ONLY = PiiCipher((NEW,), DEVELOPMENT.pii_index_key)  # the old key removed, 
 @pytest.fixture
 def approved(app, session, session_factory) -> Batch:
     owed_july(session, session_factory, 3)
-    runtime = app.extensions["payments"]
-    cipher = PiiCipher.from_settings(runtime.settings)
-    routing = routing_for(runtime.settings, runtime.adapters)
-    (batch,) = build_batches(
-        session, PERIOD, routing, cipher, actor=OFFICER, hold_days=30, on_date=date(2024, 8, 5)
-    ).batches
-    submit_batch(session, OFFICER, batch.id)
-    approve_batch(session, APPROVER, batch.id, manifest_seen=batch.manifest_hash, comment="ok",
-                  threshold_vnd=runtime.settings.two_approver_threshold_vnd)  # fmt: skip
-    session.commit()
-    return batch
+    return approved_july(app, session)
 
 
 def _payouts(session, batch: Batch) -> list[Payout]:

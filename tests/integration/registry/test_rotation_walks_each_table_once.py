@@ -1,21 +1,15 @@
 """Key rotation walks each table once, in id order: every chunk starts after the last row of the
 chunk before, whatever rows it passes over (left for later, or already rotated)."""
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select, update
 
 from payments.config import PiiKey, Settings
 from payments.context import Actor
-from payments.disbursements.approval import approve_batch, submit_batch
-from payments.disbursements.building import build_batches
 from payments.disbursements.model import Batch, Payout
-from payments.disbursements.routing import routing_for
 from payments.registry.crypto import PiiCipher
 from payments.registry.rotation import rotate_keys, rows_to_rotate
-from tests.support.batches import APPROVER, PERIOD, owed_july
-from tests.support.people import OFFICER
+from tests.support.batches import approved_july, owed_july
 
 OPS = Actor(username="cli:ops", role="system")
 DEVELOPMENT = Settings.from_env({})
@@ -28,15 +22,7 @@ DEFERRED = 2  # payouts at the start of the table that belong to a batch being d
 def payout_ids(app, session, session_factory) -> list[int]:
     """Six payouts of an approved batch, the first two moved into a batch being dispatched."""
     owed_july(session, session_factory, 6)
-    runtime = app.extensions["payments"]
-    cipher = PiiCipher.from_settings(runtime.settings)
-    routing = routing_for(runtime.settings, runtime.adapters)
-    (batch,) = build_batches(
-        session, PERIOD, routing, cipher, actor=OFFICER, hold_days=30, on_date=date(2024, 8, 5)
-    ).batches
-    submit_batch(session, OFFICER, batch.id)
-    approve_batch(session, APPROVER, batch.id, manifest_seen=batch.manifest_hash, comment="ok",
-                  threshold_vnd=runtime.settings.two_approver_threshold_vnd)  # fmt: skip
+    batch = approved_july(app, session)
     ids = list(session.scalars(select(Payout.id).where(Payout.batch_id == batch.id).order_by(Payout.id)))
     dispatching = _copy_of(batch, state="dispatching")
     session.add(dispatching)
