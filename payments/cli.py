@@ -5,12 +5,13 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from payments import migrate
 from payments.audit.services import verify_chain
 from payments.commands.batches import batches
 from payments.commands.common import (
+    PaymentsGroup,
     cli_actor,
     refusals_as_click_errors,
     runtime,
@@ -35,7 +36,7 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+@click.group(cls=PaymentsGroup, create_app=_create_app, add_version_option=False)
 def cli() -> None:
     """Social-payment disbursement backend."""
 

@@ -46,7 +46,7 @@ def verify_audit_chain(context: JobContext) -> Mapping[str, Any]:
 
 
 def accrue_current_month(context: JobContext) -> Mapping[str, Any]:
-    """Accrue this month (UTC) and bring changed earlier months up to date."""
+    """Accrue this month (Vietnam's calendar) and bring changed earlier months up to date."""
     with context.session_factory() as session:
         rates = load_rate_set(session, context.settings.province_code)
     period = Period.of(local_date(context.clock()))

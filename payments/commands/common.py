@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
+from flask.cli import FlaskGroup
 from sqlalchemy.orm import Session
 
 from payments.context import Actor
@@ -63,3 +64,12 @@ def refusals_as_click_errors() -> Iterator[None]:
         yield
     except PaymentsError as error:
         raise click.ClickException(error.detail) from error
+
+
+class PaymentsGroup(FlaskGroup):
+    """The `payments` group: a refusal no command handled itself (a month not begun, a
+    malformed period) is shown as its one-line message with exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        with refusals_as_click_errors():
+            return super().invoke(ctx)

@@ -12,12 +12,13 @@ while this one posts.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.audit.services import record_event
-from payments.clock import Clock, utcnow
+from payments.clock import Clock, local_date, utcnow
 from payments.context import Actor
 from payments.db import refresh_statistics
 from payments.entitlements import accrued as ledger_view
@@ -26,6 +27,7 @@ from payments.entitlements.period import Period
 from payments.entitlements.plan import Plan, plan_run
 from payments.entitlements.postings import Owed, Shortfall, increase_draft, offset_draft, recovery_draft
 from payments.entitlements.rateset import RateSet
+from payments.errors import InvalidInput
 from payments.ledger import accounts
 from payments.ledger.draft import EntryDraft, MemoPart
 from payments.ledger.model import LEDGER_TABLES
@@ -83,9 +85,11 @@ def accrue(
     Idempotent: running it again posts nothing. Commits once per chunk of people. A person
     whose facts cannot be computed for a month (a missing rate, an unknown category) is listed
     in `problems` and that month of theirs is left as it was: nothing accrued, nothing taken
-    back. The rest are still paid.
+    back. The rest are still paid. A month that has not begun in Vietnam is refused
+    (InvalidInput): its allowances would become payable, and be paid, early.
     """
     started_at = clock()
+    refuse_unbegun(period, started_at)
     summary = AccrualSummary(str(period))
     with session_factory() as session:
         plan = plan_run(session, period, recompute)
@@ -104,6 +108,17 @@ def accrue(
         record_event(session, actor, ledger_view.RUN_ACTION, "period", str(period), after=after, clock=clock)
         refresh_statistics(session, LEDGER_TABLES, rows=summary.posted)
     return summary
+
+
+def refuse_unbegun(period: Period, now: datetime) -> None:
+    """A month is accrued from its first day (Vietnam's calendar), never ahead of it."""
+    today = local_date(now)
+    if period.first_day > today:
+        raise InvalidInput(
+            f"{period} has not begun (today is {today} in Vietnam): a month can be accrued from "
+            f"its first day, {period.first_day}",
+            field="period",
+        )
 
 
 @dataclass
