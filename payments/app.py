@@ -21,6 +21,7 @@ from payments.api import (
     batches,
     callbacks,
     entitlements,
+    gifts,
     health,
     jobs,
     ledger,
@@ -42,6 +43,7 @@ from payments.reconcile.csv_reports import CsvMapping
 BLUEPRINTS = (
     batches.blp,
     entitlements.blp,
+    gifts.blp,
     health.blp,
     users.blp,
     audit.blp,

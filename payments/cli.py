@@ -20,6 +20,7 @@ from payments.commands.common import (
 )
 from payments.commands.demo import demo_command
 from payments.commands.entitlements import accrue_command
+from payments.commands.gifts import gifts
 from payments.commands.ledger import ledger
 from payments.commands.reconcile import reconcile
 from payments.commands.registry import keys, registry
@@ -150,6 +151,7 @@ cli.add_command(registry)
 cli.add_command(keys)
 cli.add_command(ledger)
 cli.add_command(accrue_command)
+cli.add_command(gifts)
 cli.add_command(batches)
 cli.add_command(demo_command)
 users.add_command(password_command)
