@@ -3,9 +3,10 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from payments.adapters.creditors import BankAccount
 from payments.audit.repository import search_events
 from payments.disbursements import building
 from payments.disbursements.approval import (
@@ -19,6 +20,7 @@ from payments.disbursements.approval import (
 from payments.disbursements.repository import holds_for, payable_people, payouts_in
 from payments.disbursements.snapshots import open_snapshot
 from payments.errors import Conflict, RuleViolation
+from payments.registry.model import PaymentInstrument
 from tests.integration.disbursements.conftest import APPROVER, OFFICER, SECOND_APPROVER, THRESHOLD
 from tests.support.people import enrol_person
 
@@ -69,6 +71,24 @@ def test_people_who_must_wait_are_listed_with_their_reasons(session, owed_people
     assert reasons[held] == ["manual"]
     assert [p.beneficiary_id for p in payouts_in(session, result.batches[0].id)] == [paid]
     assert no_account not in reasons  # not accrued, so not owed: nothing to hold
+
+
+def test_a_holder_name_the_bank_reports_otherwise_holds_the_payout_for_an_officer(
+    session, owed_people, build, sandbox
+):
+    # DOMAIN rule 7, asked of the provider: everyone is "Nguyễn Thị Đào" in the registry.
+    (folded_equal, first), (someone_else, second) = owed_people(2)
+    bank_bin = session.scalars(select(PaymentInstrument.bank_bin)).first()
+    sandbox.add_holder(BankAccount(bin=bank_bin, account_number=first, holder_name=""), "NGUYEN THI DAO")
+    sandbox.add_holder(BankAccount(bin=bank_bin, account_number=second, holder_name=""), "TRAN VAN KHAC")
+
+    result = build()
+
+    holds = {h.beneficiary_id: h.reasons for h in holds_for(session, "2024-07")}
+    assert holds == {
+        someone_else: [{"code": "provider_name_mismatch", "detail": "the provider reports 'TRAN VAN KHAC'"}]
+    }
+    assert [p.beneficiary_id for p in payouts_in(session, result.batches[0].id)] == [folded_equal]
 
 
 def test_the_maker_can_never_approve_their_own_batch(session, owed_people, build):
