@@ -95,11 +95,11 @@ class Settings:
             ledger_origin=env_vars.get("PAYMENTS_LEDGER_ORIGIN", cls.ledger_origin),
             log_level=env_vars.get("PAYMENTS_LOG_LEVEL", "INFO").upper(),
             token_ttl_days=_int(env_vars, "PAYMENTS_TOKEN_TTL_DAYS", cls.token_ttl_days),
-            instrument_change_hold_days=_int(
-                env_vars, "PAYMENTS_INSTRUMENT_CHANGE_HOLD_DAYS", cls.instrument_change_hold_days
+            instrument_change_hold_days=_int(  # 0: no waiting after an instrument changes
+                env_vars, "PAYMENTS_INSTRUMENT_CHANGE_HOLD_DAYS", cls.instrument_change_hold_days, minimum=0
             ),
-            two_approver_threshold_vnd=_int(
-                env_vars, "PAYMENTS_TWO_APPROVER_THRESHOLD_VND", cls.two_approver_threshold_vnd
+            two_approver_threshold_vnd=_int(  # 0: every batch needs two approvers
+                env_vars, "PAYMENTS_TWO_APPROVER_THRESHOLD_VND", cls.two_approver_threshold_vnd, minimum=0
             ),
             scheduler_lease_seconds=_int(
                 env_vars, "PAYMENTS_SCHEDULER_LEASE_SECONDS", cls.scheduler_lease_seconds
@@ -217,14 +217,20 @@ def _decode_key(name: str, encoded: str) -> bytes:
     return key
 
 
-def _int(env_vars: Mapping[str, str], name: str, default: int) -> int:
+def _int(env_vars: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+    """A whole number of at least `minimum`: these are counts, days, seconds and đồng, and a
+    zero or negative one would quietly turn a safeguard off (suspend every cash recipient at
+    once, flag every payout as unconfirmed, a lease that is always lost)."""
     raw = env_vars.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be an integer, not {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
 
 
 def _load_ed25519(path: Path) -> Ed25519PrivateKey:

@@ -107,3 +107,32 @@ def test_settings_are_frozen():
     settings = Settings.from_env({})
     with pytest.raises(AttributeError):
         settings.env = "production"  # type: ignore[misc]
+
+
+def test_numbers_are_read_from_the_environment():
+    settings = Settings.from_env(
+        {"PAYMENTS_UNCONFIRMED_PAYOUT_DAYS": "5", "PAYMENTS_UNCLAIMED_CASH_MONTHS": "4"}
+    )
+    assert (settings.unconfirmed_payout_days, settings.unclaimed_cash_months) == (5, 4)
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "message"),
+    [
+        ("PAYMENTS_UNCONFIRMED_PAYOUT_DAYS", "0", "_UNCONFIRMED_PAYOUT_DAYS must be at least 1, not 0"),
+        ("PAYMENTS_UNCLAIMED_CASH_MONTHS", "-3", "_UNCLAIMED_CASH_MONTHS must be at least 1, not -3"),
+        ("PAYMENTS_DISPATCH_LEASE_SECONDS", "0", "_DISPATCH_LEASE_SECONDS must be at least 1, not 0"),
+        ("PAYMENTS_TWO_APPROVER_THRESHOLD_VND", "-1", "_TWO_APPROVER_THRESHOLD_VND must be at least 0"),
+        ("PAYMENTS_TOKEN_TTL_DAYS", "ninety", "_TOKEN_TTL_DAYS must be an integer, not 'ninety'"),
+    ],
+)
+def test_a_number_that_would_turn_a_safeguard_off_is_refused_by_name(variable, raw, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({variable: raw})
+
+
+def test_zero_is_allowed_where_it_is_the_strict_choice():
+    settings = Settings.from_env(
+        {"PAYMENTS_TWO_APPROVER_THRESHOLD_VND": "0", "PAYMENTS_INSTRUMENT_CHANGE_HOLD_DAYS": "0"}
+    )
+    assert (settings.two_approver_threshold_vnd, settings.instrument_change_hold_days) == (0, 0)
