@@ -61,23 +61,32 @@ def candidates(
 def _coefficient(
     enrolment: EnrolmentFacts, category: str, person: PersonFacts, period: Period, rates: RateSet
 ) -> Candidate | Note:
-    day, age = period.first_day, person.age_in(period)
-    band, _age_rows = rates.derived(_band, category, age, day)
+    day, ages = period.first_day, _ages(person, period)
+    band, _age_rows = rates.derived(_band, category, ages, day)
     if band is None:
-        return Note(enrolment.enrolment_id, "eligibility", f"{category} does not apply at age {age}")
+        return Note(enrolment.enrolment_id, "eligibility", f"{category} does not apply at age {ages[1]}")
     if band.without_pension and person.has_pension:
         return Note(enrolment.enrolment_id, "eligibility", f"{category} is only for people without a pension")
     children = _children(enrolment) if band.per_child else None
-    amount, explanation = rates.derived(_banded_amount, category, band, age, children, day)
+    amount, explanation = rates.derived(_banded_amount, category, band, ages, children, day)
     return Candidate(enrolment.enrolment_id, category, BTXH_MONTHLY, amount, explanation)
 
 
+def _ages(person: PersonFacts, period: Period) -> tuple[int, int]:
+    """(age at the end of the month before, age at the end of this one): they differ in the
+    birthday month. An age that opens a band counts from the birthday month (someone turning
+    80 in July is 80 for all of July); an age that closes one counts from the month after it
+    (DOMAIN rule 2: a child turning 16 in July is still due July, not August)."""
+    return person.age_in(period.previous()), person.age_in(period)
+
+
 def _banded_amount(  # noqa: PLR0917 - called through RateSet.derived, which passes its key positionally
-    rates: RateSet, category: str, band: Band, age: int, children: int | None, day: date
+    rates: RateSet, category: str, band: Band, ages: tuple[int, int], children: int | None, day: date
 ) -> tuple[int, dict[str, Any]]:
-    """What `band` of the category pays at this age (× children for a per-child band), with its
+    """What `band` of the category pays at these ages (× children for a per-child band), with its
     explanation: the same for everyone who shares these, so a run computes it once."""
-    _band_at_age, age_rows = rates.derived(_band, category, age, day)
+    age = ages[1]
+    _band_at_age, age_rows = rates.derived(_band, category, ages, day)
     coefficient, coefficient_row = rates.coefficient(band.coefficient_code, day)
     multiplier = coefficient * children if children else coefficient
     extra = {"age": age, "children": children}
@@ -154,15 +163,25 @@ def _social_pension_amount(rates: RateSet, age: int, day: date) -> tuple[int, di
     return amount, explanation
 
 
-def _band(rates: RateSet, category: str, age: int, day: date) -> tuple[Band | None, tuple[RateRow, ...]]:
-    """The category's band that covers `age`, and the age-limit rows that say so."""
+def _band(
+    rates: RateSet, category: str, ages: tuple[int, int], day: date
+) -> tuple[Band | None, tuple[RateRow, ...]]:
+    """The category's band for a month the person's ages (see `_ages`) span, and the age-limit
+    rows that say so. In a birthday month that leaves one band for the next, both cover it and
+    the one with the higher coefficient is paid (DOMAIN rule 3: only the highest)."""
+    before, after = ages
+    covering: list[tuple[Fraction, Band, tuple[RateRow, ...]]] = []
     for band in BTXH_CATEGORIES[category]:
         used: list[RateRow] = []
         low = _age_limit(band.from_age, day, rates, used)
         high = _age_limit(band.below_age, day, rates, used)
-        if (low is None or age >= low) and (high is None or age < high):
-            return band, tuple(used)
-    return None, ()
+        if (low is None or after >= low) and (high is None or before < high):
+            coefficient, _row = rates.coefficient(band.coefficient_code, day)
+            covering.append((coefficient, band, tuple(used)))
+    if not covering:
+        return None, ()
+    _coefficient_of_best, band, used_rows = max(covering, key=lambda found: found[0])
+    return band, used_rows
 
 
 def _age_limit(code: str | None, day: date, rates: RateSet, used: list[RateRow]) -> int | None:

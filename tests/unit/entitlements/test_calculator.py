@@ -139,8 +139,16 @@ def test_the_social_pension_needs_the_minimum_age_and_no_pension(born, has_pensi
         ("btxh.elderly_poor_alone", date(1970, 1, 1), "2024-07", 0),  # 54: not elderly
         ("btxh.elderly_80_no_pension", date(1940, 1, 1), "2024-07", 500_000),  # 1.0
         ("btxh.child_no_support", date(2021, 8, 1), "2024-07", 1_250_000),  # 2: 2.5
-        ("btxh.child_no_support", date(2020, 7, 1), "2024-07", 750_000),  # 4: 1.5
-        ("btxh.child_no_support", date(2008, 7, 1), "2024-07", 0),  # 16: no longer a child
+        ("btxh.child_no_support", date(2020, 6, 1), "2024-07", 750_000),  # 4: 1.5
+        # A birthday month that leaves a band is still paid at the band left when it pays more
+        # (DOMAIN rule 2: stops from the month after; rule 3: the highest coefficient only).
+        ("btxh.child_no_support", date(2020, 7, 1), "2024-07", 1_250_000),  # turns 4: still 2.5
+        ("btxh.child_no_support", date(2020, 7, 1), "2024-08", 750_000),  # 4: 1.5
+        ("btxh.child_no_support", date(2008, 7, 20), "2024-07", 750_000),  # turns 16: still due
+        ("btxh.child_no_support", date(2008, 7, 1), "2024-07", 750_000),  # 16 on the 1st: still due
+        ("btxh.child_no_support", date(2008, 7, 20), "2024-08", 0),  # 16: no longer a child
+        ("btxh.disability_extreme", date(2008, 7, 10), "2024-07", 1_250_000),  # turns 16: child's 2.5
+        ("btxh.disability_extreme", date(2008, 7, 10), "2024-08", 1_000_000),  # adult: 2.0
     ],
 )
 def test_btxh_coefficients_by_category_and_age(category, born, month, expected):
