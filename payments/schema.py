@@ -8,6 +8,7 @@ import payments.adapters.nonce_store
 import payments.audit.model
 import payments.disbursements.model
 import payments.entitlements.model
+import payments.exception_queue.model
 import payments.ledger.model
 import payments.reconcile.model
 import payments.registry.model

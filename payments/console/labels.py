@@ -26,6 +26,7 @@ LABELS = {
     # what a provider said when a batch was dispatched
     "unknown": _l("no clear answer (in doubt)"),
     "not_found": _l("not received by the provider"),
+    "amount_mismatch": _l("another amount reported (in doubt)"),
     # ledger entry kinds
     "accrual": _l("accrual"),
     "arrears": _l("arrears"),
@@ -59,6 +60,7 @@ LABELS = {
     "RETURNED_AFTER_SETTLEMENT": _l("returned after settlement"),
     "STATUS_CONFLICT": _l("conflicting statuses"),
     "BALANCE_BREAK": _l("statement balances do not tie"),
+    "CONTRADICTED_ANSWER": _l("provider's answer contradicts the payout"),
     "open": _l("open"),
     "resolved": _l("resolved"),
     "confirm_suggestion": _l("confirm the suggested payout"),

@@ -3,7 +3,8 @@
 Asking is how a payout left `sending` by a dispatcher that died, or left in doubt, is resolved:
 the provider is asked about its key, never sent it again blindly. A query that fails is an
 answer too (unknown): the payout is in doubt, and asked about again when the batch is
-dispatched again.
+dispatched again. A status answer may say what amount the provider holds under the key; one
+that differs from the payout's is not taken as it stands (`answer_problems.py`).
 """
 
 from dataclasses import dataclass
@@ -23,11 +24,13 @@ class Answer:
     reason: str | None = None
     reason_text: str = ""
     reference: str | None = None
+    amount_vnd: int | None = None  # what the provider holds under the key, when a status query says
 
     @classmethod
     def of(cls, said: SendResult | StatusResult) -> "Answer":
         reason = said.reason.value if said.reason else None
-        return cls(said.payout_key, said.status, reason, said.reason_text, said.provider_reference)
+        amount = said.amount_vnd if isinstance(said, StatusResult) else None  # a send's answer has none
+        return cls(said.payout_key, said.status, reason, said.reason_text, said.provider_reference, amount)
 
 
 def ask(adapter: PayoutAdapter, key: str) -> Answer:

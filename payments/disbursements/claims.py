@@ -6,9 +6,11 @@ its entry is drafted again with the effective date it was posted with, so the le
 payout the person's payable no longer covers is refused instead of sent (`cover.py`). Recording
 moves each answered payout still waiting for an answer and posts its ledger entry (`outcomes.py`
 decides both) in the transaction that claims the next chunk or finishes the batch; an answer for
-a payout other news (a callback) has moved on meanwhile is skipped, and audited when it
-contradicts that news. A claim refuses with Conflict when a payout changed state meanwhile, and
-(RuleViolation) a payout that differs from what was approved (`manifest_check`).
+a payout other news (a callback) has moved on meanwhile is skipped, and audited and raised as an
+exception for finance staff when it contradicts that news; an answer naming another amount than
+the payout's moves it only into doubt, and is raised too (`answer_problems.py`). A claim refuses
+with Conflict when a payout changed state meanwhile, and (RuleViolation) a payout that differs
+from what was approved (`manifest_check`).
 """
 
 import logging
@@ -23,13 +25,15 @@ from payments.audit.services import EventSpec, record_events
 from payments.clock import Clock, local_date
 from payments.context import Actor
 from payments.db import serialize_writers
-from payments.disbursements import cover, outbox, repository
+from payments.disbursements import answer_problems, cover, outbox, repository
+from payments.disbursements.answer_problems import of_another_amount
 from payments.disbursements.answers import Answer
 from payments.disbursements.manifest_check import Approved, instruction
 from payments.disbursements.model import Batch
 from payments.disbursements.outcomes import NEW_STATE, initiation_draft, initiation_key, outcome_move
 from payments.disbursements.states import AWAITING_ANSWER, PayoutState, contradicts
 from payments.errors import Conflict
+from payments.exception_queue.raising import Problem, raise_exceptions
 from payments.ledger.draft import EntryDraft
 from payments.ledger.services import post_entries
 from payments.ledger.writer import LEDGER_LOCK
@@ -112,9 +116,11 @@ def record_answers(
 ) -> None:
     """Each answer's move and ledger entry (outcomes.py), for payouts read afresh and locked: a
     callback may have moved one since it was sent. Only a payout still waiting for an answer
-    (sending, in doubt) is moved; a later state stands, and an answer contradicting it is logged
-    and audited for finance staff (`_late_answers`), never raised. Each answer is counted in
-    `outcomes`, by status."""
+    (sending, in doubt) is moved; a later state stands, and an answer contradicting it is logged,
+    audited and raised as an exception for finance staff (`_late_answers`), never a Python error.
+    An answer naming another amount than the payout's moves it only into doubt, and is raised
+    too (`answer_problems.py`). Each answer is counted in `outcomes`, by status, or as
+    `amount_mismatch`."""
     if not answers:
         return
     # The writers' locks (the audit log's, then the ledger's) before any payout row: a callback
@@ -125,10 +131,10 @@ def record_answers(
     moves: list[outbox.PayoutMove] = []
     drafts: list[EntryDraft] = []
     late: list[tuple[outbox.AnsweredPayout, Answer]] = []
-    for answer in answers:
-        row = rows[answer.payout_key]
-        name = "not_found" if answer.status == PayoutStatus.NOT_FOUND else answer.status.value
-        outcomes[name] = outcomes.get(name, 0) + 1
+    problems: list[Problem] = []
+    for given in answers:
+        row = rows[given.payout_key]
+        answer = _weighed(adapter, row, given, outcomes, problems)
         if row.state not in AWAITING_ANSWER:
             late.append((row, answer))
             continue
@@ -143,32 +149,56 @@ def record_answers(
     if outbox.move_payouts(session, moves, now) != len(moves):
         raise Conflict(f"batch {batch.id}: payouts changed state while their answers were recorded")
     post_entries(session, drafts, actor=actor, clock=clock)
-    _late_answers(session, batch.id, late, actor=actor, clock=clock)
+    problems += _late_answers(session, adapter, late, actor=actor, clock=clock)
+    raise_exceptions(session, problems, actor=actor, clock=clock)
+
+
+def _weighed(
+    adapter: str,
+    row: outbox.AnsweredPayout,
+    answer: Answer,
+    outcomes: dict[str, int],
+    problems: list[Problem],
+) -> Answer:
+    """The answer to record for `row`, counted in `outcomes`: as given, or, when it names
+    another amount than the payout's, an unknown one, with an AMOUNT_MISMATCH for `problems`."""
+    if of_another_amount(row, answer):
+        outcomes["amount_mismatch"] = outcomes.get("amount_mismatch", 0) + 1
+        kept = PayoutState.IN_DOUBT if row.state in AWAITING_ANSWER else row.state
+        log.warning("batch %s: provider holds %s VND under payout %s of %s VND; it is %s",
+                    row.batch_id, answer.amount_vnd, row.payout_key, row.amount_vnd, kept)  # fmt: skip
+        problems.append(answer_problems.amount_mismatch(adapter, row, answer, kept=kept))
+        return answer_problems.in_doubt(row, answer)
+    name = "not_found" if answer.status == PayoutStatus.NOT_FOUND else answer.status.value
+    outcomes[name] = outcomes.get(name, 0) + 1
+    return answer
 
 
 def _late_answers(
     session: Session,
-    batch_id: int,
+    adapter: str,
     late: Sequence[tuple[outbox.AnsweredPayout, Answer]],
     *,
     actor: Actor,
     clock: Clock,
-) -> None:
+) -> list[Problem]:
     """Answers for payouts other news moved on before they were recorded: skipped, the later
     state standing. One that contradicts it (settled, then the send said rejected) is logged and
-    audited (`payout.answer_contradicted`) for finance staff to look into with the provider."""
-    events = []
+    audited (`payout.answer_contradicted`), and returned as a CONTRADICTED_ANSWER for finance
+    staff to look into with the provider."""
+    events, problems = [], []
     for row, answer in late:
         reported = NEW_STATE[answer.status]
-        where = (batch_id, row.payout_key, row.state, answer.status.value)
+        where = (row.batch_id, row.payout_key, row.state, answer.status.value)
         if not contradicts(PayoutState(row.state), reported):
             log.info("batch %s: payout %s is %s already; its %s answer is old news", *where)
             continue
         log.warning("batch %s: payout %s is %s, yet the provider answered %s; it stays %s", *where, row.state)
-        said = {"status": answer.status.value, "reason": answer.reason, "reason_text": answer.reason_text}
         events.append(
             EventSpec("payout.answer_contradicted", "payout", row.id, before={"state": row.state},
-                      after={"payout_key": row.payout_key, "batch_id": batch_id, "answer": said,
-                             "kept": row.state})
+                      after={"payout_key": row.payout_key, "batch_id": row.batch_id,
+                             "answer": answer_problems.said(answer), "kept": row.state})
         )  # fmt: skip
+        problems.append(answer_problems.contradiction(adapter, row, answer))
     record_events(session, actor, events, clock=clock)
+    return problems

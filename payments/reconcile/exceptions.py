@@ -2,101 +2,31 @@
 
 An exception is never deleted: its state moves open -> (pending_approval) -> resolved, and
 every change is appended to `recon_exception_events` and to the audit log. Raising is
-idempotent by fingerprint (the same problem found twice is one exception).
+idempotent by fingerprint (the same problem found twice is one exception); it lives in
+`payments.exception_queue.raising`, below this package, since the dispatcher raises too.
 """
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from payments.audit.services import EventSpec, record_event, record_events
+from payments.audit.services import record_event
 from payments.clock import Clock, utcnow
 from payments.context import Actor
-from payments.db import table_of
 from payments.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from payments.reconcile import repository
+from payments.exception_queue.raising import (  # noqa: F401 - reconciliation raises through these names
+    KINDS,
+    Problem,
+    raise_exception,
+    raise_exceptions,
+)
 from payments.reconcile.model import ReconException, ReconExceptionEvent
 from payments.reconcile.writeoffs import post_write_off
 
-KINDS = (
-    "UNMATCHED_CONFIRMATION",
-    "UNCONFIRMED_PAYOUT",
-    "AMOUNT_MISMATCH",
-    "DUPLICATE_CONFIRMATION",
-    "AMBIGUOUS",
-    "RETURNED_AFTER_SETTLEMENT",
-    "STATUS_CONFLICT",
-    "BALANCE_BREAK",
-)
 STATES = ("open", "pending_approval", "resolved")
 ACTIONS = ("confirm_suggestion", "mark_returned", "write_off", "acknowledge")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """An exception to raise: what, where, and what a person needs to decide."""
-
-    kind: str
-    fingerprint: str
-    adapter: str
-    detail: str
-    payout_id: int | None = None
-    line_id: int | None = None
-    import_id: int | None = None
-    amount_vnd: int | None = None
-    data: dict[str, Any] | None = None
-
-
-def raise_exception(session: Session, problem: Problem, *, actor: Actor, clock: Clock = utcnow) -> bool:
-    """Record `problem` unless its fingerprint is already recorded. True if it is new."""
-    return bool(raise_exceptions(session, [problem], actor=actor, clock=clock))
-
-
-def raise_exceptions(
-    session: Session, problems: Sequence[Problem], *, actor: Actor, clock: Clock = utcnow
-) -> list[Problem]:
-    """Record each problem whose fingerprint is not recorded yet (nor earlier in `problems`),
-    with its `raised` event and audit record; returns those it recorded.
-
-    A chunk of a large statement raises hundreds at once: one query finds the fingerprints
-    already known and the rows are inserted together, not an object and a flush each."""
-    unknown = sorted({p.kind for p in problems} - set(KINDS))
-    if unknown:
-        raise InvalidInput(f"unknown exception class {unknown[0]!r}")
-    seen = repository.known_fingerprints(session, [p.fingerprint for p in problems])
-    fresh = []
-    for problem in problems:
-        if problem.fingerprint not in seen:
-            seen.add(problem.fingerprint)
-            fresh.append(problem)
-    if not fresh:
-        return []
-    now = clock()
-    table = table_of(ReconException)
-    rows = [
-        {"kind": p.kind, "state": "open", "fingerprint": p.fingerprint, "adapter": p.adapter,
-         "payout_id": p.payout_id, "line_id": p.line_id, "import_id": p.import_id,
-         "amount_vnd": p.amount_vnd, "detail": p.detail[:500], "data": p.data or {},
-         "created_at": now, "updated_at": now}
-        for p in fresh
-    ]  # fmt: skip
-    inserted = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-    ids = list(inserted.scalars())
-    session.execute(
-        insert(table_of(ReconExceptionEvent)),
-        [{"exception_id": i, "action": "raised", "actor": actor.username, "note": p.detail, "data": None,
-          "at": now} for i, p in zip(ids, fresh, strict=True)],
-    )  # fmt: skip
-    audited = [
-        EventSpec("reconcile.exception.raised", "recon_exception", exception_id,
-                  after={"kind": problem.kind, "state": "open", "action": "raised", "assignee": None})
-        for exception_id, problem in zip(ids, fresh, strict=True)
-    ]  # fmt: skip
-    record_events(session, actor, audited, clock=clock)
-    return fresh
 
 
 def get_exception(session: Session, exception_id: int) -> ReconException:

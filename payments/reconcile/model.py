@@ -8,19 +8,21 @@
 - `recon_lines`: what a file said, one row per confirmation, written in the import's single
   transaction (a malformed file writes nothing). Append-only.
 - `recon_matches`: which payout a line confirmed, by which pass, with what outcome. Append-only.
-- `recon_exceptions`: what nobody can explain yet; never deleted. Its state changes, and
-  every change is a row in the append-only `recon_exception_events`.
+- `recon_exceptions` and `recon_exception_events`: the exceptions queue, defined in
+  `payments.exception_queue.model` (the dispatcher raises exceptions too, and cannot import
+  reconciliation) and named here as well, where reconciliation's code has always found them.
 - `recon_runs`: each run with its report (JSON), dry runs included.
 """
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from payments.db import Base, BigIntPK, UTCDateTime
 from payments.disbursements.model import Payout
+from payments.exception_queue.model import ReconException, ReconExceptionEvent  # noqa: F401 - named here too
 
 # Pass-4 suggestions look for in-flight payouts of an amount. Allowances are few distinct
 # amounts, so an index on the amount alone would hold every payout ever made under a handful
@@ -111,44 +113,6 @@ class ReconMatch(Base):
 
 
 WRITE_OFF_KEY_PREFIX = "writeoff:exception:"  # + exception id: the ledger key of its write-off
-
-
-class ReconException(Base):
-    __tablename__ = "recon_exceptions"
-    __table_args__ = (Index("ix_recon_exceptions_state_kind", "state", "kind"),)
-
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    state: Mapped[str] = mapped_column(String(20))  # open | pending_approval | resolved
-    fingerprint: Mapped[str] = mapped_column(String(200), unique=True)
-    adapter: Mapped[str] = mapped_column(String(60))
-    payout_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("payouts.id"))
-    line_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("recon_lines.id"))
-    import_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("recon_imports.id"))
-    amount_vnd: Mapped[int | None] = mapped_column(BigInteger)
-    detail: Mapped[str] = mapped_column(String(500))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    assignee: Mapped[str | None] = mapped_column(String(64))
-    resolution: Mapped[str | None] = mapped_column(String(30))
-    resolution_reason: Mapped[str | None] = mapped_column(Text)
-    proposed_by: Mapped[str | None] = mapped_column(String(64))
-    resolved_by: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class ReconExceptionEvent(Base):
-    """One change to an exception (raised, assigned, proposed, resolved). Append-only."""
-
-    __tablename__ = "recon_exception_events"
-
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    exception_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("recon_exceptions.id"), index=True)
-    action: Mapped[str] = mapped_column(String(30))
-    actor: Mapped[str] = mapped_column(String(64))
-    note: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ReconRun(Base):

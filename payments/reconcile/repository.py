@@ -5,7 +5,7 @@ Queries only, no rules here; every IN list is bounded by the caller's chunk, or 
 tie-outs compare in `tieout_queries.py`.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from payments.driver import Driver
 from payments.reconcile.lines import Line
-from payments.reconcile.model import ReconException, ReconImport, ReconLine, ReconStatement
+from payments.reconcile.model import ReconImport, ReconLine, ReconStatement
 
 IN_LIMIT = 5_000  # values in one IN list: well under SQLite's and PostgreSQL's parameter limits
 
@@ -84,15 +84,6 @@ def in_parts(values: list[Any], size: int = IN_LIMIT) -> Iterator[list[Any]]:
     """`values` in slices short enough for one IN list."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-def known_fingerprints(session: Session, fingerprints: Iterable[str]) -> set[str]:
-    """Which of `fingerprints` are already recorded as exceptions."""
-    wanted, found = sorted(set(fingerprints)), set[str]()
-    for part in in_parts(wanted):
-        query = select(ReconException.fingerprint).where(ReconException.fingerprint.in_(part))
-        found.update(session.scalars(query))
-    return found
 
 
 def line_by_id(session: Session, line_id: int) -> Line:

@@ -17,8 +17,9 @@ negative expense). Signs as everywhere in the ledger: debit +, credit −.
   off only the difference would leave the payout's one settlement explaining two payments.
 
 Refused, because another action is the right one (`REFUSED` says which): UNCONFIRMED_PAYOUT,
-AMBIGUOUS, STATUS_CONFLICT, RETURNED_AFTER_SETTLEMENT, BALANCE_BREAK; and any line that moved
-no money (a status report, a callback).
+AMBIGUOUS, STATUS_CONFLICT, RETURNED_AFTER_SETTLEMENT, BALANCE_BREAK, CONTRADICTED_ANSWER; any
+line that moved no money (a status report, a callback); and an exception a provider's answer
+raised (an AMOUNT_MISMATCH with no line): an answer moves no money either.
 
 Nothing is posted when a write-off is proposed (the plan is only checked); the second finance
 user's approval posts it under `writeoff:exception:<id>`, so it is posted once however often
@@ -63,6 +64,8 @@ REFUSED = {
     "missing; acknowledge it",
     "BALANCE_BREAK": "a break is the sum of the statement's unexplained lines (or the bank's own "
     "arithmetic): resolve those lines, since writing off the break too would count them twice",
+    "CONTRADICTED_ANSWER": "the provider's answer moved no money: ask the provider, then acknowledge "
+    "it (the payout keeps its state), or mark the payout returned if it was not paid (never a settled one)",
 }
 
 
@@ -99,7 +102,10 @@ def plan_write_off(session: Session, row: ReconException) -> WriteOff:
     if row.kind in REFUSED:
         raise RuleViolation(f"a {row.kind} is not written off: {REFUSED[row.kind]}", kind=row.kind)
     if row.line_id is None:
-        raise RuleViolation(f"exception {row.id} names no statement line: nothing to write off")
+        raise RuleViolation(
+            f"exception {row.id} names no statement line: the provider's answer it came from moved no "
+            "money. Acknowledge it once the provider explains, or mark the payout returned if it was not paid"
+        )
     line = repository.line_by_id(session, row.line_id)
     if not line.movement or not line.amount_vnd:
         raise RuleViolation(

@@ -1,0 +1,254 @@
+"""A provider's send or status answer that contradicts what other news (a callback) already made
+of a payout is not only audited: finance staff see it at once in their exceptions queue, as a
+CONTRADICTED_ANSWER naming the payout, its batch, the state kept and what the provider said, and
+resolve it through the usual workflow. The same contradiction recorded twice is one exception."""
+
+import pytest
+
+from payments.adapters.messages import SendResult
+from payments.adapters.sandbox.script import Outcome
+from payments.adapters.vocabulary import PayoutStatus, ReasonCode
+from payments.audit.repository import search_events
+from payments.clock import utcnow
+from payments.context import Actor
+from payments.disbursements.answers import Answer
+from payments.disbursements.approval import approve_batch, submit_batch
+from payments.disbursements.claims import record_answers
+from payments.disbursements.model import Batch
+from payments.disbursements.repository import payouts_in
+from payments.errors import RuleViolation
+from payments.ledger import accounts
+from payments.ledger.services import balance
+from payments.ledger.verify import verify_ledger
+from payments.reconcile.callbacks import receive_callback
+from payments.reconcile.exceptions import KINDS, get_exception, history, list_exceptions
+from payments.reconcile.resolutions import resolve_exception
+from tests.integration.disbursements.conftest import APPROVER, OFFICER, THRESHOLD
+
+FINANCE = Actor(username="finance.thu", role="finance")
+DISPATCHER = Actor(username="dispatcher", role="system")
+KIND = "CONTRADICTED_ANSWER"
+
+
+class CallbacksFirst:
+    """The sandbox, whose callbacks are received (committed, as by another worker) as soon as it
+    has handled a send and before the dispatcher hears its answers; `says` overrides the send's
+    answer for some keys with (status, reason)."""
+
+    def __init__(self, sandbox, session_factory, says=None) -> None:
+        self.sandbox, self.session_factory, self.says = sandbox, session_factory, says or {}
+        self.name, self.capabilities = sandbox.name, sandbox.capabilities
+
+    def send(self, chunk):
+        answers = self.sandbox.send(chunk)
+        for headers, body in self.sandbox.take_callbacks():
+            with self.session_factory() as session, session.begin():
+                receive_callback(session, self.name, self.sandbox, headers, body)
+        return [self._said(answer) for answer in answers]
+
+    def status(self, key):
+        return self.sandbox.status(key)
+
+    def _said(self, answer: SendResult) -> SendResult:
+        if answer.payout_key not in self.says:
+            return answer
+        status, reason = self.says[answer.payout_key]
+        text = "account closed" if reason else ""
+        return SendResult(payout_key=answer.payout_key, status=status, reason=reason, reason_text=text)
+
+
+@pytest.fixture
+def approved(session, owed_people, build):
+    def make(count: int):
+        people = owed_people(count)
+        (batch,) = build().batches
+        submit_batch(session, OFFICER, batch.id)
+        approve_batch(
+            session, APPROVER, batch.id, manifest_seen=batch.manifest_hash, comment="ok",
+            threshold_vnd=THRESHOLD,
+        )  # fmt: skip
+        session.commit()
+        return batch, [person for person, _account in people]
+
+    return make
+
+
+def _recorded_late(session_factory, batch_id: int, said: Answer) -> None:
+    """`said` recorded by a dispatcher whose answer arrives after others moved the payout on (a
+    rival dispatcher, or one retrying)."""
+    with session_factory() as other, other.begin():
+        record_answers(other, other.get(Batch, batch_id), [said], {}, actor=DISPATCHER, clock=utcnow)
+
+
+def test_the_new_class_is_one_finance_staff_can_filter_on():
+    assert KIND in KINDS
+
+
+def test_a_rejection_answered_for_a_payout_a_callback_settled_is_raised_for_finance(
+    session, session_factory, approved, dispatcher, sandbox
+):
+    batch, (person,) = approved(1)
+    (payout,) = payouts_in(session, batch.id)
+    adapter = CallbacksFirst(
+        sandbox, session_factory, says={payout.payout_key: (PayoutStatus.REJECTED, ReasonCode.AC04)}
+    )
+
+    dispatcher(adapter=adapter).dispatch(batch.id)
+
+    session.expire_all()
+    assert payout.state == "settled"  # the callback's settlement stands
+    (raised,) = list_exceptions(session, kind=KIND)
+    assert raised.state == "open"
+    assert (raised.payout_id, raised.adapter, raised.amount_vnd) == (payout.id, "bank", payout.amount_vnd)
+    assert payout.payout_key in raised.detail
+    assert f"batch {batch.id}" in raised.detail
+    assert "settled" in raised.detail
+    assert "rejected" in raised.detail
+    assert "AC04" in raised.detail
+    assert raised.data["batch_id"] == batch.id
+    assert raised.data["payout_key"] == payout.payout_key
+    assert raised.data["kept"] == "settled"
+    assert raised.data["answer"] == {
+        "status": "rejected", "reason": "AC04", "reason_text": "account closed", "reference": None,
+        "amount_vnd": None,
+    }  # fmt: skip
+    (audited,) = search_events(session, action="payout.answer_contradicted")
+    assert audited.target_id == str(payout.id)  # the audit record stays, beside the exception
+    assert [event.action for event in history(session, raised.id)] == ["raised"]
+    assert balance(session, accounts.payable(person)) == 0  # still paid: nothing was given back
+    assert verify_ledger(session, []).ok
+
+
+def test_a_settlement_answered_for_a_payout_already_rejected_is_raised_for_finance(
+    session, session_factory, approved, dispatcher, sandbox
+):
+    """The dangerous way round: the payout is rejected and its money owed to the person again,
+    yet the provider (a rival dispatcher's answer, recorded later) says it paid."""
+    batch, _people = approved(1)
+    (payout,) = payouts_in(session, batch.id)
+    sandbox.script_key(payout.payout_key, Outcome("reject", ReasonCode.AC01))
+    dispatcher().dispatch(batch.id)
+
+    _recorded_late(session_factory, batch.id, Answer(payout.payout_key, PayoutStatus.SETTLED))
+
+    session.expire_all()
+    assert payout.state == "rejected"
+    (raised,) = list_exceptions(session, kind=KIND)
+    assert raised.payout_id == payout.id
+    assert raised.data["kept"] == "rejected"
+    assert raised.data["answer"]["status"] == "settled"
+    assert "is rejected" in raised.detail
+    assert "answered settled" in raised.detail
+
+
+def test_an_answer_that_is_only_old_news_raises_nothing(
+    session, session_factory, approved, dispatcher, sandbox
+):
+    batch, _people = approved(1)
+    (payout,) = payouts_in(session, batch.id)
+    adapter = CallbacksFirst(
+        sandbox, session_factory, says={payout.payout_key: (PayoutStatus.ACCEPTED, None)}
+    )
+
+    dispatcher(adapter=adapter).dispatch(batch.id)
+
+    session.expire_all()
+    assert payout.state == "settled"
+    assert list_exceptions(session, kind=KIND) == []
+
+
+def test_the_same_contradiction_recorded_twice_is_one_exception(
+    session, approved, dispatcher, session_factory
+):
+    batch, _people = approved(1)
+    dispatcher().dispatch(batch.id)  # the sandbox settles it at once
+    (payout,) = payouts_in(session, batch.id)
+    said = Answer(payout.payout_key, PayoutStatus.REJECTED, "AC04", "account closed")
+
+    _recorded_late(session_factory, batch.id, said)
+    _recorded_late(session_factory, batch.id, said)
+
+    (raised,) = list_exceptions(session, kind=KIND)
+    assert raised.payout_id == payout.id
+    assert len(search_events(session, action="payout.answer_contradicted")) == 2
+    assert len(search_events(session, action="reconcile.exception.raised")) == 1
+
+
+def test_finance_acknowledges_a_contradiction_with_a_note_after_asking_the_provider(
+    session, session_factory, approved, dispatcher, sandbox
+):
+    batch, _people = approved(1)
+    (payout,) = payouts_in(session, batch.id)
+    adapter = CallbacksFirst(
+        sandbox, session_factory, says={payout.payout_key: (PayoutStatus.REJECTED, ReasonCode.AC04)}
+    )
+    dispatcher(adapter=adapter).dispatch(batch.id)
+    (raised,) = list_exceptions(session, kind=KIND)
+
+    note = "the bank confirms the credit on 05/08; its rejection was sent in error"
+    resolve_exception(session, FINANCE, raised.id, action="acknowledge", reason=note)
+    session.commit()
+
+    resolved = get_exception(session, raised.id)
+    assert (resolved.state, resolved.resolution, resolved.resolution_reason) == (
+        "resolved",
+        "acknowledge",
+        note,
+    )
+    assert resolved.resolved_by == FINANCE.username
+    assert [event.action for event in history(session, raised.id)] == ["raised", "resolved"]
+    session.expire_all()
+    assert payout.state == "settled"
+
+
+def test_a_contradiction_is_not_written_off_and_a_settled_payout_is_not_marked_returned_through_it(
+    session, session_factory, approved, dispatcher, sandbox
+):
+    batch, (person,) = approved(1)
+    (payout,) = payouts_in(session, batch.id)
+    adapter = CallbacksFirst(
+        sandbox, session_factory, says={payout.payout_key: (PayoutStatus.REJECTED, ReasonCode.AC04)}
+    )
+    dispatcher(adapter=adapter).dispatch(batch.id)
+    session.expire_all()  # as a finance user's own request reads it
+    (raised,) = list_exceptions(session, kind=KIND)
+
+    with pytest.raises(RuleViolation, match="moved no money"):
+        resolve_exception(session, FINANCE, raised.id, action="write_off", reason="x")
+    with pytest.raises(RuleViolation, match="is settled: it is not marked returned by hand"):
+        resolve_exception(session, FINANCE, raised.id, action="mark_returned", reason="x", reason_code="AC04")
+
+    session.expire_all()
+    assert get_exception(session, raised.id).state == "open"
+    assert payout.state == "settled"
+    assert balance(session, accounts.payable(person)) == 0
+
+
+def test_a_payout_still_in_flight_is_marked_returned_through_its_contradiction_when_it_was_not_paid(
+    session, session_factory, approved, dispatcher, sandbox
+):
+    """One dispatcher recorded `accepted`; a rival's answer, recorded later, says rejected: the
+    payout stays accepted, in flight. Once the provider confirms nothing was paid, finance marks
+    it returned through the exception, and the person is owed again."""
+    batch, (person,) = approved(1)
+    (payout,) = payouts_in(session, batch.id)
+    sandbox.script_key(payout.payout_key, Outcome("accept"))
+    dispatcher().dispatch(batch.id)
+    _recorded_late(session_factory, batch.id, Answer(payout.payout_key, PayoutStatus.REJECTED, "AC04"))
+    session.expire_all()
+    assert payout.state == "accepted"
+    (raised,) = list_exceptions(session, kind=KIND)
+    assert raised.data["kept"] == "accepted"
+
+    resolve_exception(
+        session, FINANCE, raised.id, action="mark_returned", reason="the bank never credited it",
+        reason_code="AC04",
+    )  # fmt: skip
+    session.commit()
+
+    session.expire_all()
+    assert payout.state == "returned"
+    assert balance(session, accounts.payable(person)) == -payout.amount_vnd  # owed again
+    assert balance(session, accounts.in_flight("bank")) == 0
+    assert get_exception(session, raised.id).state == "resolved"
+    assert verify_ledger(session, []).ok
