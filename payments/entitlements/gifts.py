@@ -34,14 +34,14 @@ which is what a batch pays.
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from payments.audit.services import record_event
-from payments.clock import Clock, utcnow
+from payments.clock import Clock, local_date, utcnow
 from payments.context import Actor
 from payments.db import refresh_statistics
 from payments.entitlements.accrual import Tally
@@ -160,10 +160,11 @@ def run_gifts(
     Commits once per chunk of people, then records a `gift.run` audit event with the summary.
     `dry_run` works every chunk out and posts it, then rolls it back, and records nothing. A
     person whose facts the calculator cannot read is listed in `problems`; the others are given.
-    Raises InvalidInput for an unknown programme, before anything is written, and Conflict when
-    someone was given a gift under this code with other content (amount, date or decision):
-    the chunks before stay committed, that one is rolled back."""
+    Raises InvalidInput for an unknown programme or a date still to come, before anything is
+    written, and Conflict when someone was given a gift under this code on other terms
+    (decision, date or amount): the chunks before stay committed, that one is rolled back."""
     started_at = clock()
+    refuse_future(run, started_at)
     summary = GiftSummary.of(run, dry_run=dry_run)
     with session_factory() as session:
         check_programmes(session, run)
@@ -183,6 +184,19 @@ def run_gifts(
             record_event(session, actor, RUN_ACTION, "gift_run", run.code, after=after, clock=clock)
             refresh_statistics(session, LEDGER_TABLES, rows=summary.given)
     return summary
+
+
+def refuse_future(run: GiftRun, now: datetime) -> None:
+    """A gift is given on or after its date (Vietnam's calendar): before it, who is alive and in
+    force on that date is not known yet, and the gift would be paid early (as a month is never
+    accrued before it begins)."""
+    today = local_date(now)
+    if run.gift_date > today:
+        raise InvalidInput(
+            f"the gift's date {run.gift_date} has not come (today is {today} in Vietnam): "
+            "run it on or after that day",
+            field="date",
+        )
 
 
 def check_programmes(session: Session, run: GiftRun) -> None:

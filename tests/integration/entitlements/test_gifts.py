@@ -1,6 +1,6 @@
 """One-off gift runs (DOMAIN rule 8) against the real registry and ledger, on SQLite and PostgreSQL."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -269,3 +269,12 @@ def test_a_person_the_calculator_cannot_read_is_listed_and_the_others_are_given(
         }
     ]
     assert [e.idempotency_key for e in gift_entries(session)] == [gift_key("tet-2025", given)]
+
+
+def test_a_gift_dated_after_today_in_vietnam_is_refused_before_anything_is_written(session, give):
+    enrol_person(session, "BTXH_ELDERLY_POOR_60_80", date(2024, 7, 1))
+    midnight_in_hanoi = datetime(2025, 1, 19, 17, 0, tzinfo=UTC)  # 20 January, 00:00 in Hanoi
+    with pytest.raises(InvalidInput, match=r"2025-01-20 has not come \(today is 2025-01-19 in Vietnam\)"):
+        give(clock=lambda: midnight_in_hanoi - timedelta(seconds=1))
+    assert gift_entries(session) == []
+    assert give(clock=lambda: midnight_in_hanoi).given == 1
