@@ -6,8 +6,8 @@ No database, no Flask: importing this module costs nothing.
 import unicodedata
 
 # Unicode does not decompose Đ/đ into D + a mark, so NFKD alone would keep them; Icelandic Ð
-# (U+00D0) looks identical and turns up in data typed on foreign keyboards.
-_UNDECOMPOSABLE = str.maketrans({"Đ": "D", "đ": "d", "Ð": "D", "ð": "d"})
+# (U+00D0) and African Ɖ (U+0189) look identical and turn up in data typed on foreign keyboards.
+_UNDECOMPOSABLE = str.maketrans({"Đ": "D", "đ": "d", "Ð": "D", "ð": "d", "Ɖ": "D", "ɖ": "d"})
 
 
 def fold_name(name: str) -> str:

@@ -1,13 +1,17 @@
 """Vietnamese names: NFC storage form and the folded form used for search and rule 7.
 
-Pure functions, no database. `fold_name` upper-cases and strips diacritics; `Đ`/`đ` need
-their own mapping because Unicode gives them no decomposition (they are letters, not D plus a mark).
+Pure functions, no database. `fold_name` (upper case, no diacritics, `Đ`/`đ` as D) is the one
+in `payments.text` that the provider's name check uses too: the registry's holder-name check and
+the bank's must never disagree about the same two names.
 """
 
 import re
 import unicodedata
 
-_D_WITH_STROKE = str.maketrans({"Đ": "D", "đ": "d", "Ɖ": "D", "ɖ": "d"})
+from payments.text import fold_name
+
+__all__ = ["MAX_NAME_LENGTH", "fold_name", "name_problem", "names_match", "normalise_name"]
+
 MAX_NAME_LENGTH = 200
 _DIGIT_OR_CONTROL = re.compile(r"[\d\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
@@ -15,13 +19,6 @@ _DIGIT_OR_CONTROL = re.compile(r"[\d\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e
 def normalise_name(raw: str) -> str:
     """The stored form: NFC, inner whitespace collapsed to one space, trimmed."""
     return " ".join(unicodedata.normalize("NFC", raw).split())
-
-
-def fold_name(raw: str) -> str:
-    """Upper case without diacritics: 'Nguyễn Thị Đào' -> 'NGUYEN THI DAO'."""
-    decomposed = unicodedata.normalize("NFD", raw.translate(_D_WITH_STROKE))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(unicodedata.normalize("NFC", stripped).upper().split())
 
 
 def names_match(beneficiary_name: str, holder_name: str) -> bool:

@@ -1,8 +1,11 @@
 import unicodedata
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from payments import text
+from payments.registry import names as registry_names
 from payments.registry.names import fold_name, name_problem, names_match, normalise_name
 
 VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
@@ -54,3 +57,20 @@ def test_normalising_is_idempotent_and_nfc(name):
     once = normalise_name(name)
     assert normalise_name(once) == once
     assert unicodedata.is_normalized("NFC", once)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Nguyễn Thị Đào",
+        "Nguyễn Thị Ðào",
+        "Nguyễn Thị Ɖào",
+        "NGUYỄN THỊ ĐÀO",
+        "ＮＧＵＹＥＮ ＴＨＩ ＤＡＯ",
+        "Nguyễn  Thị\tĐào",
+    ],
+)
+def test_the_registry_and_the_provider_check_fold_a_name_the_same_way(typed):
+    # Rule 7 is checked twice (the holder name we hold, the name the bank reports): one folding.
+    assert registry_names.fold_name(typed) == text.fold_name(typed) == "NGUYEN THI DAO"
+    assert registry_names.names_match("Nguyễn Thị Đào", typed)
