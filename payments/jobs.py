@@ -52,8 +52,19 @@ def accrue_current_month(context: JobContext) -> Mapping[str, Any]:
     period = Period.of(local_date(context.clock()))
     summary = accrue(context.session_factory, period, rates, actor=SCHEDULER, clock=context.clock)
     if summary.problems:
-        raise PaymentsError(f"{len(summary.problems)} enrolment(s) could not be accrued for {period}")
+        count = len(summary.problems)
+        raise PaymentsError(
+            f"{count} enrolment(s) could not be accrued for {period}: {_named(summary.problems)}"
+        )
     return {k: v for k, v in summary.as_dict().items() if isinstance(v, int)}
+
+
+def _named(problems: list[dict[str, Any]], shown: int = 5) -> str:
+    """The first problems, each naming its enrolment and month, so the run says what to fix."""
+    named = "; ".join(
+        f"enrolment {p['enrolment_id']} ({p['period']}): {p['problem']}" for p in problems[:shown]
+    )
+    return named + (f"; and {len(problems) - shown} more" if len(problems) > shown else "")
 
 
 def build_month_batches(context: JobContext) -> Mapping[str, Any]:

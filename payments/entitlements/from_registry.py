@@ -7,7 +7,7 @@ commune's finding that they have none.
 
 from typing import Any
 
-from payments.entitlements.categories import REGISTRY_CATEGORIES
+from payments.entitlements.categories import PROVINCIAL_OTHER, REGISTRY_CATEGORIES
 from payments.entitlements.facts import EnrolmentFacts, PersonFacts, Programme, Status
 from payments.entitlements.period import Period
 from payments.errors import InvalidInput
@@ -20,9 +20,13 @@ _STATUSES = {status.value: status for status in Status}
 
 
 def calculator_facts(facts: RegistryEnrolment) -> tuple[PersonFacts, EnrolmentFacts]:
-    """(person, enrolment) for the calculator. Raises InvalidInput for a category the
-    calculator has no rule for."""
+    """(person, enrolment) for the calculator. A BTXH category an administrator added is paid by
+    the provincial rule (standard level × the coefficient its decision sets; the registry makes
+    such a category carry that parameter). Raises InvalidInput for a category the calculator
+    has no rule for."""
     category = REGISTRY_CATEGORIES.get(facts.category_code)
+    if category is None and facts.programme == "BTXH":
+        category = PROVINCIAL_OTHER
     if category is None:
         raise InvalidInput(
             f"enrolment {facts.enrolment_id}: no entitlement rule for category {facts.category_code!r}"

@@ -39,6 +39,7 @@ def add_category(
     for spec in values.get("parameters", []):
         if set(spec) != {"name", "type", "min", "max"} or spec["type"] not in PARAMETER_TYPES:
             raise InvalidInput("each parameter is {name, type: int|decimal, min, max}", field="parameters")
+    _refuse_unpayable(values)
     category = Category(**{"parameters": [], "unverified": False, **values})
     session.add(category)
     session.flush()
@@ -47,6 +48,26 @@ def add_category(
     }
     record_event(session, actor, "category.add", "category", category.code, after=after, clock=clock)
     return category
+
+
+def _refuse_unpayable(values: dict[str, Any]) -> None:
+    """A category must be payable by a rule the entitlements know. One added here is paid as the
+    province decides it (Decree 20/2021 lets a province support further groups): standard level
+    × the coefficient each enrolment's decision sets, so it must carry that parameter. Only
+    BTXH has such a rule; NCC amounts are the decree's annexes, category by category."""
+    if values["programme_code"] != "BTXH":
+        raise InvalidInput(
+            f"{values['programme_code']} categories are paid by amounts fixed in law, category by category: "
+            "a new one needs its entitlement rule built before it can be added",
+            field="programme",
+        )
+    if not any(p["name"] == "coefficient" and p["type"] == "decimal" for p in values.get("parameters", [])):
+        raise InvalidInput(
+            "a BTXH category added here is paid as the province decides: standard level × the coefficient "
+            'in each enrolment\'s decision; give it the parameter {"name": "coefficient", "type": "decimal", '
+            '"min": …, "max": …}',
+            field="parameters",
+        )
 
 
 def month(text: str | None) -> date | None:

@@ -257,15 +257,15 @@ def test_a_run_stopped_part_way_and_started_again_gives_everyone_exactly_once(se
 
 def test_a_person_the_calculator_cannot_read_is_listed_and_the_others_are_given(session, give):
     given, _ = enrol_person(session, "BTXH_ELDERLY_POOR_60_80", date(2024, 7, 1))
-    CategoryFactory(code="BTXH_NO_RULE_YET")  # added by an administrator, no entitlement rule yet
-    unreadable, enrolment = enrol_person(session, "BTXH_NO_RULE_YET", date(2024, 7, 1))
+    CategoryFactory(code="NCC_NO_RULE_YET", programme_code="NCC")  # written in by hand: no rule
+    unreadable, enrolment = enrol_person(session, "NCC_NO_RULE_YET", date(2024, 7, 1))
 
     summary = give()
 
     assert summary.problems == [
         {
             "beneficiary_id": unreadable,
-            "problem": f"enrolment {enrolment}: no entitlement rule for category 'BTXH_NO_RULE_YET'",
+            "problem": f"enrolment {enrolment}: no entitlement rule for category 'NCC_NO_RULE_YET'",
         }
     ]
     assert [e.idempotency_key for e in gift_entries(session)] == [gift_key("tet-2025", given)]
