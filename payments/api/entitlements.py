@@ -57,6 +57,9 @@ class Entitlements(MethodView):
     @blp.arguments(ExplainArgs, location="query")
     @blp.response(200, ExplainSchema)
     def get(self, args: dict[str, Any], beneficiary_id: int) -> Any:
-        """Per month: the components owed with their explanations, and what the ledger holds."""
+        """Per month: the components owed with their explanations, what the ledger booked, and
+        the payouts built for the month (settled, in flight, returned). Then the person's whole
+        history in the terms of owed_now = accrued + arrears + gifts - recovered - offset - paid
+        - in_flight + corrected, and each gift."""
         first, last = Period.parse(args["from_"]), Period.parse(args["to"])
         return explain_entitlements(db_session(), beneficiary_id, first, last, _rates())
