@@ -3,7 +3,9 @@
 One payout per beneficiary the ledger owes money (arrears included), for the whole amount,
 in one batch per programme x adapter. Beneficiaries who must wait for an officer are listed
 with their reasons, never silently dropped. Each payout freezes a snapshot of the instrument
-it will use; the batch's manifest hash covers every key, amount and snapshot.
+it will use; the batch's manifest hash covers every key, amount and snapshot. What is owed to
+someone who has died goes to the recipient recorded for them (registry.recipients), into the
+recipient's instrument, named in the snapshot; without one the person is held.
 """
 
 from collections.abc import Mapping
@@ -23,12 +25,16 @@ from payments.disbursements.holds import hold_reasons, provider_name_check
 from payments.disbursements.manifest import ManifestLine, manifest_hash, payout_key, period_prefix
 from payments.disbursements.model import Batch, BatchHold, Payout
 from payments.disbursements.routing import CHANNEL_CAPABILITY, Routing
-from payments.disbursements.snapshots import masked_snapshot, seal_snapshot
+from payments.disbursements.snapshots import (
+    instrument_snapshot,
+    masked_snapshot,
+    recipient_snapshot,
+    seal_snapshot,
+)
 from payments.disbursements.states import BatchState, PayoutState
 from payments.errors import InvalidInput
 from payments.registry.crypto import PiiCipher
-from payments.registry.model import PaymentInstrument
-from payments.registry.repository import instruments_on
+from payments.registry.payees import Payee, payees_on
 
 PAGE = 1_000
 # Builds take turns: each reads payable balances and open batches, then places people in new
@@ -44,10 +50,8 @@ class _Candidate:
     owed_vnd: int
     programme: str
     category: str
-    name: str
     commune: str
-    citizen_id: tuple[bytes, str]  # ciphertext and key id: opened only for a cash snapshot
-    instrument: PaymentInstrument | None
+    payee: Payee | None  # the person, or the recipient of what is owed to them after death
     reasons: list[dict[str, str]] | None = None
 
 
@@ -114,8 +118,8 @@ class BatchBuilder:
             return
         enrolments = repository.primary_enrolments(self.session, ids)
         people = repository.people(self.session, ids)
-        instruments = instruments_on(self.session, ids, self.day)
-        reasons = hold_reasons(self.session, ids, instruments, self.day, hold_days=self.hold_days)
+        payees = payees_on(self.session, people, self.day)
+        reasons = hold_reasons(self.session, people, payees, self.day, hold_days=self.hold_days)
         self.earlier = repository.earlier_payouts(self.session, ids, period_prefix(self.period))
         for b in ids:
             if b not in enrolments:
@@ -123,19 +127,19 @@ class BatchBuilder:
             programme, category = enrolments[b]
             person = people[b]
             candidate = _Candidate(
-                b, owed[b], programme, category, person.full_name, person.commune_code,
-                (person.citizen_id_ct, person.citizen_id_key), instruments.get(b),
+                b, owed[b], programme, category, person.commune_code, payees.get(b),
                 reasons=reasons.get(b, []),
             )  # fmt: skip
             self._place(candidate)
         self._insert_payouts()
 
     def _place(self, candidate: _Candidate) -> None:
-        inst = candidate.instrument
+        payee = candidate.payee
         reasons = list(candidate.reasons or [])
-        if inst is None:  # the registry gives the reason; repeated here so no one without one is paid
+        if payee is None:  # the registry gives the reason; repeated here so no one without one is paid
             self._hold(candidate, None, reasons or [NO_INSTRUMENT])
             return
+        inst = payee.instrument
         adapter_name = self.routing.adapter_for(inst.kind)
         if adapter_name is None or not self._can_pay(adapter_name, inst.kind):
             named = f" (adapter {adapter_name!r} is not configured for it)" if adapter_name else ""
@@ -144,32 +148,20 @@ class BatchBuilder:
             )
             self._hold(candidate, None, reasons)
             return
-        snapshot = self._snapshot(inst, candidate)
+        snapshot = self._snapshot(payee, candidate.commune)
         if not reasons:
-            reasons += provider_name_check(self.routing, adapter_name, snapshot, candidate.name)
+            reasons += provider_name_check(self.routing, adapter_name, snapshot, payee.name)
         if reasons:
             self._hold(candidate, adapter_name, reasons)
             return
-        self._add_payout(candidate, inst, adapter_name, snapshot)
+        self._add_payout(candidate, payee, adapter_name, snapshot)
 
     def _can_pay(self, adapter_name: str, channel: str) -> bool:
         adapter = self.routing.adapters.get(adapter_name)
         return adapter is not None and CHANNEL_CAPABILITY[channel] in adapter.capabilities
 
-    def _snapshot(self, inst: PaymentInstrument, candidate: _Candidate) -> dict[str, Any]:
-        if inst.kind == "cash":  # handed over at the commune's post office against the citizen ID
-            citizen_id = self.cipher.open("citizen_id", *candidate.citizen_id)
-            return {
-                "kind": "cash",
-                "commune": candidate.commune,
-                "citizen_id": citizen_id,
-                "holder_name": candidate.name,
-            }
-        sealed, key_id = inst.account_ct, inst.account_key
-        account = self.cipher.open("account", sealed, key_id) if sealed and key_id else None
-        if inst.kind == "bank":
-            return {"kind": "bank", "bin": inst.bank_bin, "account": account, "holder_name": inst.holder_name}
-        return {"kind": "ewallet", "provider": inst.wallet_provider, "phone": account}
+    def _snapshot(self, payee: Payee, commune: str) -> dict[str, Any]:
+        return {**instrument_snapshot(payee, commune, self.cipher), **recipient_snapshot(payee)}
 
     def _hold(self, candidate: _Candidate, adapter_name: str | None, reasons: list[dict[str, str]]) -> None:
         hold = BatchHold(
@@ -181,7 +173,7 @@ class BatchBuilder:
         self.holds.append(hold)
 
     def _add_payout(
-        self, candidate: _Candidate, inst: PaymentInstrument, adapter_name: str, snapshot: dict[str, Any]
+        self, candidate: _Candidate, payee: Payee, adapter_name: str, snapshot: dict[str, Any]
     ) -> None:
         batch = self._batch(candidate.programme, adapter_name)
         earlier = self.earlier.get(candidate.beneficiary_id, [])  # every programme: see payout_key
@@ -193,9 +185,10 @@ class BatchBuilder:
         self.payouts.append({
             "batch_id": batch.id, "payout_key": key, "beneficiary_id": candidate.beneficiary_id,
             "amount_vnd": candidate.owed_vnd, "attempt": attempt, "state": PayoutState.QUEUED,
-            "channel": inst.kind, "instrument_id": inst.id,
+            "channel": payee.instrument.kind, "instrument_id": payee.ref,
             "instrument_sealed": sealed.ciphertext, "instrument_key_id": sealed.key_id,
-            "instrument_masked": masked_snapshot(snapshot), "beneficiary_name": candidate.name,
+            # The payee's name: what the provider is told it credits, what statements name.
+            "instrument_masked": masked_snapshot(snapshot), "beneficiary_name": payee.name,
             "commune_code": candidate.commune, "category_code": candidate.category,
             "original_payout_id": original.id if original else None, "send_attempts": 0,
             "updated_at": self.now,

@@ -1,11 +1,13 @@
 """Why a beneficiary must wait for an officer instead of being paid: the reasons a build holds.
 
 The registry's reasons (no instrument, a recent change, a shared account, a name that differs,
-a death), an officer's manual hold, suspended enrolments, repeated failures on the same
-instrument, and the provider's own name check. A held person is listed with every reason,
-never silently dropped.
+a death with no recipient of what is owed recorded), an officer's manual hold, suspended
+enrolments, repeated failures on the same instrument, and the provider's own name check, all
+about the instrument paid (a deceased person's recipient's, where one is recorded). A held
+person is listed with every reason, never silently dropped.
 """
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -17,18 +19,28 @@ from payments.disbursements import repository
 from payments.disbursements.model import ManualHold
 from payments.disbursements.routing import Routing
 from payments.disbursements.snapshots import creditor
-from payments.registry.instruments import payout_holds_for
-from payments.registry.model import PaymentInstrument
+from payments.registry.instruments import holds_for_payees
+from payments.registry.model import Beneficiary
+from payments.registry.payees import Payee
 
 REPEATED_FAILURES = 2
 
 
 def hold_reasons(
-    session: Session, ids: list[int], instruments: dict[int, PaymentInstrument], day: date, *, hold_days: int
+    session: Session,
+    people: Mapping[int, Beneficiary],
+    payees: Mapping[int, Payee],
+    day: date,
+    *,
+    hold_days: int,
 ) -> dict[int, list[dict[str, str]]]:
+    """Every reason to hold each of `people`, paid to `payees` (a deceased person's recipient
+    where one is recorded): the registry's, an officer's manual hold, suspended enrolments, and
+    repeated failures on the instrument the payee would be paid into."""
+    ids = list(people)
     found = {
         b: [{"code": r.code, "detail": r.detail} for r in rs]
-        for b, rs in payout_holds_for(session, ids, day, hold_days=hold_days).items()
+        for b, rs in holds_for_payees(session, people, payees, day, hold_days=hold_days).items()
     }
     manual = session.scalars(
         select(ManualHold).where(ManualHold.beneficiary_id.in_(ids), ManualHold.released_at.is_(None))
@@ -38,9 +50,9 @@ def hold_reasons(
     for b in repository.suspended_people(session, ids):
         detail = "every enrolment is suspended: an officer resumes it before anything is paid"
         found.setdefault(b, []).append({"code": "suspended", "detail": detail})
-    for (b, instrument_id), failures in repository.failed_on_instrument(session, ids).items():
-        current = instruments.get(b)
-        if current is not None and current.id == instrument_id and failures >= REPEATED_FAILURES:
+    for (b, instrument_ref), failures in repository.failed_on_instrument(session, ids).items():
+        current = payees.get(b)
+        if current is not None and current.ref == instrument_ref and failures >= REPEATED_FAILURES:
             detail = f"{failures} payouts to this instrument failed"
             found.setdefault(b, []).append({"code": "repeated_failures", "detail": detail})
     return found

@@ -1,9 +1,11 @@
 """Payment instruments (effective-dated, with history) and the checks that hold a payout.
 
 A new instrument closes the open one on the day it takes effect; the old row is kept.
-Batches (disbursements) call `active_instrument` and `payout_holds_for` when they build a payout.
+Batches (disbursements) call `payees.payees_on` and `holds_for_payees` when they build payouts:
+the checks are about the instrument actually paid, a deceased person's recipient's included.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -12,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from payments.audit.services import record_event
-from payments.clock import Clock, local_date, utcnow
+from payments.clock import Clock, utcnow
 from payments.context import Actor
 from payments.errors import RuleViolation
 from payments.registry import repository
 from payments.registry.crypto import PiiCipher, mask
-from payments.registry.model import Beneficiary, PaymentInstrument
+from payments.registry.model import Beneficiary, DeathRecipient, PaymentInstrument
 from payments.registry.names import names_match
+from payments.registry.payees import Payee, others_on_accounts, payees_on
 from payments.registry.services import get_beneficiary, refuse
 from payments.registry.validation import Instrument, instrument_problems
 
@@ -98,17 +101,9 @@ def instrument_values(
     cipher: PiiCipher, beneficiary_id: int, inst: Instrument, *, effective_from: date, by: str, now: datetime
 ) -> dict[str, Any]:
     """A payment_instruments row as column values: the account sealed and blind-indexed."""
-    sealed = cipher.seal("account", inst.account) if inst.account else None
-    index_value = inst.index_value()
     return {
         "beneficiary_id": beneficiary_id,
-        "kind": inst.kind,
-        "bank_bin": inst.bank_bin,
-        "wallet_provider": inst.wallet_provider,
-        "account_ct": sealed.ciphertext if sealed else None,
-        "account_key": sealed.key_id if sealed else None,
-        "account_bidx": cipher.index("account", index_value) if index_value else None,
-        "holder_name": inst.holder_name,
+        **sealed_instrument(cipher, inst),
         "effective_from": effective_from,
         "effective_to": None,
         "recorded_at": now,
@@ -116,7 +111,23 @@ def instrument_values(
     }
 
 
-def same_instrument(row: PaymentInstrument, inst: Instrument, cipher: PiiCipher) -> bool:
+def sealed_instrument(cipher: PiiCipher, inst: Instrument) -> dict[str, Any]:
+    """The instrument columns every table that pays someone carries (payment_instruments,
+    death_recipients): the account sealed and blind-indexed as "account"."""
+    sealed = cipher.seal("account", inst.account) if inst.account else None
+    index_value = inst.index_value()
+    return {
+        "kind": inst.kind,
+        "bank_bin": inst.bank_bin,
+        "wallet_provider": inst.wallet_provider,
+        "account_ct": sealed.ciphertext if sealed else None,
+        "account_key": sealed.key_id if sealed else None,
+        "account_bidx": cipher.index("account", index_value) if index_value else None,
+        "holder_name": inst.holder_name,
+    }
+
+
+def same_instrument(row: PaymentInstrument | DeathRecipient, inst: Instrument, cipher: PiiCipher) -> bool:
     index_value = inst.index_value()
     bidx = cipher.index("account", index_value) if index_value else None
     return (row.kind, row.account_bidx, row.holder_name) == (inst.kind, bidx, inst.holder_name)
@@ -157,54 +168,69 @@ def payout_holds_for(
     session: Session, beneficiary_ids: list[int], on_date: date, *, hold_days: int
 ) -> dict[int, list[HoldReason]]:
     """Hold reasons for many people at once (a few queries per call; pass chunks of ~1,000 ids).
+    Unknown ids are left out of the result. Read-only. See holds_for_payees."""
+    people = {b.id: b for b in _beneficiaries(session, beneficiary_ids)}
+    payees = payees_on(session, people, on_date)
+    return holds_for_payees(session, people, payees, on_date, hold_days=hold_days)
+
+
+def holds_for_payees(
+    session: Session,
+    people: Mapping[int, Beneficiary],
+    payees: Mapping[int, Payee],
+    on_date: date,
+    *,
+    hold_days: int,
+) -> dict[int, list[HoldReason]]:
+    """Hold reasons for `people`, paid to `payees` (payees.payees_on) on `on_date`:
 
     - no_instrument: nothing in force on `on_date`;
-    - instrument_changed: an instrument was replaced within `hold_days` days before `on_date`
-      (pass Settings.instrument_change_hold_days); a first instrument is not a change;
-    - shared_account: another person's instrument in force uses the same account or wallet;
-    - holder_name_mismatch: the holder name differs from the person's name (DOMAIN rule 7);
-    - deceased: a death is recorded, or the identity check reported the person deceased.
-    Unknown ids are left out of the result. Read-only."""
-    people = {b.id: b for b in _beneficiaries(session, beneficiary_ids)}
-    ids = list(people)
-    instruments = repository.instruments_on(session, ids, on_date)
-    replaced = repository.previous_instrument_ends(session, ids, on_date)
-    indexes = [inst.account_bidx for inst in instruments.values() if inst.account_bidx]
-    sharers = repository.sharers_of_accounts(session, indexes, on_date) if indexes else {}
+    - instrument_changed: the instrument paid replaced another within `hold_days` days before
+      `on_date` (pass Settings.instrument_change_hold_days); a first instrument is not a change;
+    - shared_account: another party's instrument in force uses the same account or wallet;
+    - holder_name_mismatch: the holder name differs from the payee's name (DOMAIN rule 7);
+    - deceased: a death is recorded (or the identity check reported one) and no recipient of
+      what is owed is recorded. With a recipient, the payout goes to them, and the other
+      reasons are about the recipient's instrument and name."""
+    others = others_on_accounts(session, payees, on_date)
     since = on_date - timedelta(days=hold_days)
-    return {
-        person_id: _reasons(person, instruments.get(person_id), replaced.get(person_id), sharers, since)
-        for person_id, person in people.items()
-    }
+    return {b: _reasons(person, payees.get(b), others.get(b, 0), since) for b, person in people.items()}
 
 
-def _reasons(
-    person: Beneficiary,
-    inst: PaymentInstrument | None,
-    replaced_on: date | None,
-    sharers: dict[str, set[int]],
-    since: date,
-) -> list[HoldReason]:
+def _reasons(person: Beneficiary, payee: Payee | None, others: int, since: date) -> list[HoldReason]:
     reasons = []
-    if person.death_date is not None or person.identity_status == "deceased":
-        reasons.append(HoldReason("deceased", f"death recorded ({person.death_date or 'identity check'})"))
-    if inst is None:
+    if (person.death_date is not None or person.identity_status == "deceased") and (
+        payee is None or payee.recipient is None
+    ):
+        reasons.append(HoldReason("deceased", _no_recipient_yet(person)))
+    if payee is None:
         return [*reasons, HoldReason("no_instrument", "no payment instrument in force on the payout date")]
-    if replaced_on is not None:
-        # A back-dated change counts from the day it was recorded.
-        changed_on = max(replaced_on, local_date(inst.recorded_at))
-        if changed_on > since:
-            reasons.append(HoldReason("instrument_changed", f"payment instrument changed on {changed_on}"))
-    others = sharers.get(inst.account_bidx or "", set()) - {person.id}
+    whose = "the recipient's " if payee.recipient is not None else ""
+    if payee.changed_on is not None and payee.changed_on > since:
+        reasons.append(
+            HoldReason("instrument_changed", f"{whose}payment instrument changed on {payee.changed_on}")
+        )
     if others:
-        reasons.append(
-            HoldReason("shared_account", f"the same account is used by {len(others)} other beneficiaries")
+        detail = (
+            f"the recipient's account is also used by {others} other beneficiaries or recipients"
+            if payee.recipient is not None
+            else f"the same account is used by {others} other beneficiaries"
         )
-    if inst.holder_name is not None and not names_match(person.full_name, inst.holder_name):
-        reasons.append(
-            HoldReason("holder_name_mismatch", f"holder {inst.holder_name!r} is not {person.full_name!r}")
-        )
+        reasons.append(HoldReason("shared_account", detail))
+    holder = payee.instrument.holder_name
+    if holder is not None and not names_match(payee.name, holder):
+        reasons.append(HoldReason("holder_name_mismatch", f"holder {holder!r} is not {payee.name!r}"))
     return reasons
+
+
+def _no_recipient_yet(person: Beneficiary) -> str:
+    """What an officer does about a death: name who receives what is still owed."""
+    if person.death_date is None:
+        return "the identity check reports a death: record the death, then the recipient of what is owed"
+    return (
+        f"death recorded ({person.death_date}): record the recipient of what is owed (funeral grant,"
+        " months still due) named by the funeral support decision; the next build pays them"
+    )
 
 
 def _beneficiaries(session: Session, ids: list[int]) -> list[Beneficiary]:

@@ -1,5 +1,6 @@
 """Registry tables: programmes, categories, administrative units, banks, beneficiaries,
-enrolments with their versions, and payment instruments.
+enrolments with their versions, payment instruments, and the recipients of what is owed to
+beneficiaries who have died.
 
 Personal data (citizen ID, legacy ID, phone, account number) is stored only as ciphertext
 (`*_ct`) with its key id (`*_key`) and a blind index (`*_bidx`); see crypto.py.
@@ -28,6 +29,7 @@ from payments.db import Base, BigIntPK, UTCDateTime
 
 ENROLMENT_STATUSES = ("active", "suspended", "terminated")
 INSTRUMENT_KINDS = ("bank", "ewallet", "cash")
+RECIPIENT_TYPES = ("person", "organisation")
 IDENTITY_RESULTS = ("match", "no_match", "deceased")
 
 
@@ -240,5 +242,63 @@ class PaymentInstrument(Base):
     holder_name: Mapped[str | None] = mapped_column(String(200))
     effective_from: Mapped[date] = mapped_column(Date)
     effective_to: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class DeathRecipient(Base):
+    """Who receives what is still owed to a deceased beneficiary (the funeral grant, months still
+    due) and into which instrument: the family member or organisation that arranged the funeral
+    (Decree 20/2021 art. 11), as named by the decision `decision_reference`.
+
+    Append-only: a correction is a new row superseding the one in force (`supersedes_id`), which
+    the database keeps a single line per person (one first row, each row superseded at most
+    once), so the latest row is the one in force. The citizen ID (a person only) and the account
+    are sealed like a beneficiary's and an instrument's, under the same field names, so their
+    blind indexes compare with the registry's; key rotation may re-seal them, nothing else changes.
+    """
+
+    __tablename__ = "death_recipients"
+    __table_args__ = (
+        CheckConstraint("recipient_type IN ('person', 'organisation')", name="known_recipient_type"),
+        CheckConstraint(
+            "(recipient_type = 'person' AND citizen_id_ct IS NOT NULL)"
+            " OR (recipient_type = 'organisation' AND citizen_id_ct IS NULL)",
+            name="citizen_id_for_a_person",
+        ),
+        CheckConstraint("kind IN ('bank', 'ewallet', 'cash')", name="known_kind"),
+        CheckConstraint(
+            "(kind = 'bank' AND bank_bin IS NOT NULL AND account_ct IS NOT NULL AND holder_name IS NOT NULL)"
+            " OR (kind = 'ewallet' AND wallet_provider IS NOT NULL AND account_ct IS NOT NULL)"
+            " OR (kind = 'cash' AND account_ct IS NULL AND recipient_type = 'person')",
+            name="fields_for_kind",
+        ),
+        UniqueConstraint("supersedes_id"),
+        Index(
+            "ix_death_recipients_one_first",
+            "beneficiary_id",
+            unique=True,
+            sqlite_where=text("supersedes_id IS NULL"),
+            postgresql_where=text("supersedes_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("beneficiaries.id"), index=True)
+    supersedes_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("death_recipients.id"))
+    recipient_type: Mapped[str] = mapped_column(String(12))
+    full_name: Mapped[str] = mapped_column(String(200))
+    relationship: Mapped[str] = mapped_column(String(60))
+    citizen_id_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    citizen_id_key: Mapped[str | None] = mapped_column(String(32))
+    citizen_id_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    bank_bin: Mapped[str | None] = mapped_column(String(6), ForeignKey("banks.bin"))
+    wallet_provider: Mapped[str | None] = mapped_column(String(20), ForeignKey("wallet_providers.code"))
+    account_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    account_key: Mapped[str | None] = mapped_column(String(32))
+    account_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    holder_name: Mapped[str | None] = mapped_column(String(200))
+    decision_reference: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_by: Mapped[str] = mapped_column(String(64))

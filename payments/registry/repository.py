@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from payments.registry.model import (
     Bank,
@@ -12,6 +12,7 @@ from payments.registry.model import (
     BeneficiaryVersion,
     Category,
     Commune,
+    DeathRecipient,
     Enrolment,
     EnrolmentVersion,
     PaymentInstrument,
@@ -166,6 +167,48 @@ def sharers_of_accounts(session: Session, account_indexes: list[str], on: date) 
         if bidx is not None:  # (the IN filter already keeps out instruments without an account)
             sharers.setdefault(bidx, set()).add(beneficiary_id)
     return sharers
+
+
+def recipient_history(session: Session, beneficiary_id: int) -> list[DeathRecipient]:
+    """Every recipient recorded for a deceased person, oldest first (the last is in force)."""
+    return recipient_histories(session, [beneficiary_id]).get(beneficiary_id, [])
+
+
+def recipient_histories(session: Session, beneficiary_ids: list[int]) -> dict[int, list[DeathRecipient]]:
+    """{beneficiary: their recipients, oldest first} for those of these people who have one.
+    Each correction supersedes the row before it, so the last row is the one in force."""
+    query = (
+        select(DeathRecipient)
+        .where(DeathRecipient.beneficiary_id.in_(beneficiary_ids))
+        .order_by(DeathRecipient.beneficiary_id, DeathRecipient.id)
+    )
+    found: dict[int, list[DeathRecipient]] = {}
+    for row in session.scalars(query):
+        found.setdefault(row.beneficiary_id, []).append(row)
+    return found
+
+
+def recipients_using_accounts(
+    session: Session, account_indexes: list[str]
+) -> dict[str, list[DeathRecipient]]:
+    """For each account blind index, the recipients in force (superseded by none) paid into it."""
+    later = aliased(DeathRecipient)
+    query = select(DeathRecipient).where(
+        DeathRecipient.account_bidx.in_(account_indexes),
+        ~exists().where(later.supersedes_id == DeathRecipient.id),
+    )
+    found: dict[str, list[DeathRecipient]] = {}
+    for row in session.scalars(query):
+        found.setdefault(row.account_bidx or "", []).append(row)
+    return found
+
+
+def beneficiaries_by_citizen_indexes(session: Session, citizen_id_indexes: list[str]) -> dict[str, int]:
+    """{citizen ID blind index: beneficiary id} for the indexes a beneficiary is registered under."""
+    query = select(Beneficiary.citizen_id_bidx, Beneficiary.id).where(
+        Beneficiary.citizen_id_bidx.in_(citizen_id_indexes)
+    )
+    return dict(session.execute(query).all())
 
 
 def enrolment_ids_page(session: Session, *, programme: str | None, after_id: int, limit: int) -> list[int]:

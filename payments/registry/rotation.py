@@ -7,7 +7,8 @@ run each table is walked once, in id order: every chunk starts after the last ro
 before, so neither the rows already rotated nor those left for later are read again (a walk
 that restarted from the first id each time would read them once per chunk, quadratically).
 
-Personal data lives in the registry (citizen IDs, legacy IDs, phones, account numbers) and in
+Personal data lives in the registry (citizen IDs, legacy IDs, phones, account numbers; those of
+the recipients of what is owed to the dead too) and in
 every payout's sealed instrument snapshot (the account, phone or citizen ID it was sent to).
 A snapshot is re-sealed with the same associated data and the same plaintext, so the manifest
 hash (computed over the opened snapshot) and the approvals bound to it still hold. Payouts of
@@ -41,7 +42,7 @@ from payments.audit.services import record_event
 from payments.context import Actor
 from payments.db import table_of
 from payments.registry.crypto import PiiCipher
-from payments.registry.model import Beneficiary, PaymentInstrument
+from payments.registry.model import Beneficiary, DeathRecipient, PaymentInstrument
 
 PAYOUT_SNAPSHOT_FIELD = "payout_instrument"  # as disbursements.snapshots.SEALED_AS binds it in
 # Disbursements sit above the registry, so their tables are named here, not imported.
@@ -78,7 +79,9 @@ class Target:
         return and_(self.stale(key_id), ~self.deferred if self.deferred is not None else true())
 
 
-def _registry(model: type[Beneficiary] | type[PaymentInstrument], *fields: str) -> Target:
+def _registry(
+    model: type[Beneficiary] | type[PaymentInstrument] | type[DeathRecipient], *fields: str
+) -> Target:
     return Target(table_of(model), tuple(Sealed(name, f"{name}_ct", f"{name}_key") for name in fields))
 
 
@@ -86,6 +89,8 @@ _DISPATCHING = _PAYOUTS.c.batch_id.in_(select(_BATCHES.c.id).where(_BATCHES.c.st
 TARGETS = (
     _registry(Beneficiary, "citizen_id", "legacy_id", "phone"),
     _registry(PaymentInstrument, "account"),
+    # Sealed under the beneficiaries' and instruments' field names: see DeathRecipient.
+    _registry(DeathRecipient, "citizen_id", "account"),
     Target(
         _PAYOUTS, (Sealed(PAYOUT_SNAPSHOT_FIELD, "instrument_sealed", "instrument_key_id"),), _DISPATCHING
     ),

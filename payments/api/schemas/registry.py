@@ -152,13 +152,18 @@ class EnrolmentSchema(StrictSchema):
     versions = fields.List(fields.Nested(EnrolmentVersionSchema))
 
 
-class InstrumentSetSchema(StrictSchema):
+class InstrumentDetailsSchema(StrictSchema):
+    """A bank account, an e-wallet or cash at the post office, as given to be recorded."""
+
     kind = fields.String(required=True, validate=validate.OneOf(["bank", "ewallet", "cash"]))
     bank_bin = fields.String(validate=validate.Regexp(r"^\d{6}$", error="6 digits"))
     account_number = fields.String(validate=validate.Length(max=40))
     holder_name = fields.String(validate=validate.Length(max=200))
     wallet_provider = fields.String(validate=validate.Length(max=20))
     wallet_phone = fields.String(validate=validate.Length(max=20))
+
+
+class InstrumentSetSchema(InstrumentDetailsSchema):
     effective_from = fields.Date(metadata={"description": "default: today"})
 
 
@@ -172,6 +177,51 @@ class InstrumentSchema(StrictSchema):
     effective_from = fields.Date()
     effective_to = fields.Date(allow_none=True)
     recorded_at = fields.AwareDateTime()
+
+
+class DeathRecipientCreateSchema(StrictSchema):
+    recipient_type = fields.String(required=True, validate=validate.OneOf(["person", "organisation"]))
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    relationship = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=60),
+        metadata={"description": "to the person who died: 'con', 'vợ/chồng', or the organisation's role"},
+    )
+    citizen_id = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(r"^\d{12}$", error="12 digits"),
+        metadata={"description": "a person's (required); an organisation has none"},
+    )
+    decision_reference = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "the decision or document that names the recipient"},
+    )
+    instrument = fields.Nested(InstrumentDetailsSchema, required=True)
+
+
+class RecipientInstrumentSchema(StrictSchema):
+    kind = fields.String()
+    bank_bin = fields.String(allow_none=True)
+    wallet_provider = fields.String(allow_none=True)
+    account = fields.String(allow_none=True, metadata={"description": "masked unless unmask"})
+    holder_name = fields.String(allow_none=True)
+
+
+class DeathRecipientSchema(StrictSchema):
+    id = fields.Integer()
+    beneficiary_id = fields.Integer()
+    supersedes_id = fields.Integer(allow_none=True)
+    in_force = fields.Boolean(metadata={"description": "the latest record: batches pay this one"})
+    recipient_type = fields.String()
+    full_name = fields.String()
+    relationship = fields.String()
+    citizen_id = fields.String(allow_none=True, metadata={"description": "masked unless unmask"})
+    decision_reference = fields.String()
+    instrument = fields.Nested(RecipientInstrumentSchema)
+    recorded_by = fields.String()
+    recorded_at = fields.AwareDateTime()
+    masked = fields.Boolean()
 
 
 class HoldArgs(StrictSchema):
