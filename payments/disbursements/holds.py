@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from payments.adapters.vocabulary import Capability
-from payments.disbursements import repository
+from payments.disbursements import repository, unclaimed
 from payments.disbursements.model import ManualHold
 from payments.disbursements.routing import Routing
 from payments.disbursements.snapshots import creditor
@@ -35,8 +35,9 @@ def hold_reasons(
     hold_days: int,
 ) -> dict[int, list[dict[str, str]]]:
     """Every reason to hold each of `people`, paid to `payees` (a deceased person's recipient
-    where one is recorded): the registry's, an officer's manual hold, suspended enrolments, and
-    repeated failures on the instrument the payee would be paid into."""
+    where one is recorded): the registry's, an officer's manual hold, suspended enrolments, cash
+    for someone terminated for not collecting it, and repeated failures on the instrument the
+    payee would be paid into."""
     ids = list(people)
     found = {
         b: [{"code": r.code, "detail": r.detail} for r in rs]
@@ -50,6 +51,14 @@ def hold_reasons(
     for b in repository.suspended_people(session, ids):
         detail = "every enrolment is suspended: an officer resumes it before anything is paid"
         found.setdefault(b, []).append({"code": "suspended", "detail": detail})
+    for b in repository.terminated_for(session, ids, f"{unclaimed.REASON}:"):
+        if b in payees and payees[b].instrument.kind == "cash":
+            # Sending it to the counter again would only come back uncollected (DOMAIN rule 5).
+            detail = (
+                "terminated for cash not collected: record a bank account or e-wallet to pay what "
+                "is still owed, or release it by hand once the person has been found"
+            )
+            found.setdefault(b, []).append({"code": "unclaimed_cash", "detail": detail})
     for (b, instrument_ref), failures in repository.failed_on_instrument(session, ids).items():
         current = payees.get(b)
         if current is not None and current.ref == instrument_ref and failures >= REPEATED_FAILURES:

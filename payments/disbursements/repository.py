@@ -11,7 +11,7 @@ from payments.disbursements.model import Batch, BatchHold, Payout
 from payments.disbursements.states import NOT_OWED, BatchState, PayoutState
 from payments.ledger import accounts
 from payments.ledger.model import Account, Balance, Entry
-from payments.registry.model import Beneficiary, Enrolment
+from payments.registry.model import Beneficiary, Enrolment, EnrolmentVersion
 
 OPEN_BATCH_STATES = (
     BatchState.DRAFT,
@@ -73,6 +73,26 @@ def suspended_people(session: Session, beneficiary_ids: Iterable[int]) -> set[in
     for beneficiary_id, status in session.execute(query):
         statuses.setdefault(beneficiary_id, set()).add(status)
     return {b for b, found in statuses.items() if "suspended" in found and "active" not in found}
+
+
+def terminated_for(session: Session, beneficiary_ids: Iterable[int], reason_prefix: str) -> set[int]:
+    """People with no enrolment active or suspended and one terminated for a reason starting
+    with `reason_prefix` (the rule that terminated it writes that prefix)."""
+    current = (EnrolmentVersion.enrolment_id == Enrolment.id) & (
+        EnrolmentVersion.version == Enrolment.current_version
+    )
+    query = (
+        select(Enrolment.beneficiary_id, Enrolment.status, EnrolmentVersion.status_reason)
+        .join(EnrolmentVersion, current)
+        .where(Enrolment.beneficiary_id.in_(list(beneficiary_ids)))
+    )
+    open_, terminated = set(), set()
+    for beneficiary_id, status, reason in session.execute(query):
+        if status in ("active", "suspended"):
+            open_.add(beneficiary_id)
+        elif status == "terminated" and (reason or "").startswith(reason_prefix):
+            terminated.add(beneficiary_id)
+    return terminated - open_
 
 
 def earlier_payouts(

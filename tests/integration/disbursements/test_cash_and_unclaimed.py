@@ -169,6 +169,30 @@ def test_three_uncollected_months_suspend_and_three_more_terminate(session, cash
     events = session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == str(enrolment)))
     assert {"enrolment.suspended", "enrolment.terminated"} <= set(events)
 
+    # Terminated: what is still owed is not sent to the counter again month after month either.
+    result, payouts = pay_month(1, collected=None, year=2025)
+    assert payouts == []
+    (hold,) = result.holds
+    assert [r["code"] for r in hold.reasons] == ["unclaimed_cash"]
+    assert "record a bank account or e-wallet" in hold.reasons[0]["detail"]
+    assert hold.amount_vnd == 2_250_000  # July to September, never collected
+
+
+def test_after_termination_a_bank_account_lifts_the_unclaimed_cash_hold(session, cash_person, pay_month):
+    beneficiary, _ = cash_person
+    for month in (7, 8, 9):
+        pay_month(month, collected=False)
+    apply_unclaimed_cash_rule(session, SYSTEM, today=date(2024, 10, 4))
+    apply_unclaimed_cash_rule(session, SYSTEM, today=date(2025, 1, 4))
+    give_bank_account(session, beneficiary, "0071000999002", since=date(2025, 1, 10))
+    session.commit()
+
+    result, payouts = pay_month(1, collected=None, year=2025)
+
+    # Only the usual wait after a new account remains: once it is over, the bank account is paid.
+    assert payouts == []
+    assert [r["code"] for r in result.holds[0].reasons] == ["instrument_changed"]
+
 
 def test_a_collected_month_breaks_the_run(session, cash_person, pay_month):
     _, enrolment = cash_person
