@@ -36,8 +36,8 @@ def hold_reasons(
 ) -> dict[int, list[dict[str, str]]]:
     """Every reason to hold each of `people`, paid to `payees` (a deceased person's recipient
     where one is recorded): the registry's, an officer's manual hold, suspended enrolments, cash
-    for someone terminated for not collecting it, and repeated failures on the instrument the
-    payee would be paid into."""
+    for someone terminated for not collecting it, a failed payout a provider says it paid, and
+    repeated failures on the instrument the payee would be paid into."""
     ids = list(people)
     found = {
         b: [{"code": r.code, "detail": r.detail} for r in rs]
@@ -59,6 +59,15 @@ def hold_reasons(
                 "is still owed, or release it by hand once the person has been found"
             )
             found.setdefault(b, []).append({"code": "unclaimed_cash", "detail": detail})
+    for b, contradicted in repository.contradicted_failures(session, ids).items():
+        # The money is back in their payable, yet the provider says it paid: paying it again
+        # before finance has asked could pay twice.
+        for exception_id, key in contradicted:
+            detail = (
+                f"the provider says payout {key} was paid although it is recorded as failed: "
+                f"finance resolves exception {exception_id} with the provider before anything more is paid"
+            )
+            found.setdefault(b, []).append({"code": "contradicted_answer", "detail": detail})
     for (b, instrument_ref), failures in repository.failed_on_instrument(session, ids).items():
         current = payees.get(b)
         if current is not None and current.ref == instrument_ref and failures >= REPEATED_FAILURES:

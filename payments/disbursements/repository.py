@@ -7,8 +7,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from payments.adapters.vocabulary import ReasonCode
+from payments.disbursements.answer_problems import CONTRADICTED_ANSWER
 from payments.disbursements.model import Batch, BatchHold, Payout
 from payments.disbursements.states import NOT_OWED, BatchState, PayoutState
+from payments.exception_queue.model import ReconException
 from payments.ledger import accounts
 from payments.ledger.model import Account, Balance, Entry
 from payments.registry.model import Beneficiary, Enrolment, EnrolmentVersion
@@ -93,6 +95,29 @@ def terminated_for(session: Session, beneficiary_ids: Iterable[int], reason_pref
         elif status == "terminated" and (reason or "").startswith(reason_prefix):
             terminated.add(beneficiary_id)
     return terminated - open_
+
+
+def contradicted_failures(
+    session: Session, beneficiary_ids: Iterable[int]
+) -> dict[int, list[tuple[int, str]]]:
+    """{person: [(exception id, payout key)]} for their failed payouts (rejected, returned: the
+    money back in their payable) that a provider's answer says were paid after all, while
+    finance has not resolved that CONTRADICTED_ANSWER exception."""
+    query = (
+        select(Payout.beneficiary_id, ReconException.id, Payout.payout_key, ReconException.data)
+        .join(ReconException, ReconException.payout_id == Payout.id)
+        .where(
+            Payout.beneficiary_id.in_(list(beneficiary_ids)),
+            ReconException.kind == CONTRADICTED_ANSWER,
+            ReconException.state != "resolved",
+        )
+        .order_by(ReconException.id)
+    )
+    found: dict[int, list[tuple[int, str]]] = {}
+    for beneficiary_id, exception_id, key, data in session.execute(query):
+        if (data or {}).get("kept") in (PayoutState.REJECTED, PayoutState.RETURNED):
+            found.setdefault(beneficiary_id, []).append((exception_id, key))
+    return found
 
 
 def earlier_payouts(

@@ -141,6 +141,31 @@ def test_a_settlement_answered_for_a_payout_already_rejected_is_raised_for_finan
     assert "answered settled" in raised.detail
 
 
+def test_the_person_is_held_until_finance_resolves_a_failure_the_provider_says_it_paid(
+    session, session_factory, approved, dispatcher, sandbox, build
+):
+    batch, (person,) = approved(1)
+    (payout,) = payouts_in(session, batch.id)
+    sandbox.script_key(payout.payout_key, Outcome("reject", ReasonCode.AC01))
+    dispatcher().dispatch(batch.id)
+    _recorded_late(session_factory, batch.id, Answer(payout.payout_key, PayoutStatus.SETTLED))
+    session.expire_all()
+    (raised,) = list_exceptions(session, kind=KIND)
+
+    held = build()  # the money is owed again in the ledger, but it may have been paid
+
+    assert held.batches == []
+    (hold,) = held.holds
+    assert (hold.beneficiary_id, [r["code"] for r in hold.reasons]) == (person, ["contradicted_answer"])
+    assert f"finance resolves exception {raised.id}" in hold.reasons[0]["detail"]
+
+    note = "the bank confirms nothing was credited: its ACSC was about a test message"
+    resolve_exception(session, FINANCE, raised.id, action="acknowledge", reason=note)
+    session.commit()
+    (paid,) = build().batches
+    assert [p.beneficiary_id for p in payouts_in(session, paid.id)] == [person]
+
+
 def test_an_answer_that_is_only_old_news_raises_nothing(
     session, session_factory, approved, dispatcher, sandbox
 ):
