@@ -52,15 +52,15 @@ def claim_chunk(
     outcomes: dict[str, int] | None = None,
 ) -> list[PayoutInstruction]:
     """Initiation entries and the move to `sending`, committed together before any send: the
-    instructions to send, none when nothing is left queued. Payouts refused as no longer owed
-    are counted in `outcomes` (as `not_owed`), and the chunk is filled from the next ones."""
+    instructions to send, none when nothing is left queued. Payouts refused as they are claimed
+    are counted in `outcomes` by reason (`not_owed`, `disputed`), and the chunk is filled
+    from the next ones."""
     claimed: list[PayoutInstruction] = []
-    refused = 0
     while not claimed and (queued := outbox.queued_payouts(session, batch.id, limit=chunk_size)):
-        claimed, not_owed = _claim(session, batch, approved, queued, actor=actor, clock=clock)
-        refused += not_owed
-    if outcomes is not None and refused:
-        outcomes["not_owed"] = outcomes.get("not_owed", 0) + refused
+        claimed, refused = _claim(session, batch, approved, queued, actor=actor, clock=clock)
+        if outcomes is not None:
+            for refusal in refused:
+                outcomes[refusal.reason.lower()] = outcomes.get(refusal.reason.lower(), 0) + 1
     return claimed
 
 
@@ -72,8 +72,9 @@ def _claim(
     *,
     actor: Actor,
     clock: Clock,
-) -> tuple[list[PayoutInstruction], int]:
-    """Claim `queued`: (the instructions of those claimed, how many were refused as not owed)."""
+) -> tuple[list[PayoutInstruction], list[cover.Refusal]]:
+    """Claim `queued`: (the instructions of those claimed, those refused: no longer owed, or
+    in question)."""
     batch_id, adapter, now = batch.id, batch.adapter, clock()
     remittance, reference = f"Tro cap {batch.programme} {batch.period}", f"B{batch_id}-{batch.period}"
     instructions = [
@@ -82,18 +83,20 @@ def _claim(
     ]
     serialize_writers(session, LEDGER_LOCK)  # the payables read stay as read until the entries are posted
     initiated = _initiated_on(session, queued)
-    refused = cover.uncovered(session, queued, initiated)
+    disputed = cover.disputed(session, [row for row in queued if row.payout_key not in initiated])
+    held = {u.payout_id for u in disputed}
+    refused = disputed + cover.uncovered(session, [row for row in queued if row.id not in held], initiated)
     if refused:
         cover.refuse(session, batch_id, refused, now, actor=actor, clock=clock)
-    not_owed = {u.payout_id for u in refused}
-    claimed = [(row, sent) for row, sent in zip(queued, instructions, strict=True) if row.id not in not_owed]
+    gone = {u.payout_id for u in refused}
+    claimed = [(row, sent) for row, sent in zip(queued, instructions, strict=True) if row.id not in gone]
     drafts = [
         initiation_draft(row, adapter, initiated.get(row.payout_key, local_date(now))) for row, _ in claimed
     ]
     post_entries(session, drafts, actor=actor, clock=clock)
     if outbox.mark_sending(session, [row.id for row, _ in claimed], now) != len(claimed):
         raise Conflict(f"batch {batch_id}: payouts changed state while being claimed")
-    return [sent for _, sent in claimed], len(refused)
+    return [sent for _, sent in claimed], refused
 
 
 def _initiated_on(session: Session, queued: Sequence[outbox.QueuedPayout]) -> dict[str, date]:

@@ -56,12 +56,12 @@ def hold_reasons(
             # Sending it to the counter again would only come back uncollected (DOMAIN rule 5).
             detail = (
                 "terminated for cash not collected: record a bank account or e-wallet to pay what "
-                "is still owed, or release it by hand once the person has been found"
+                "is still owed, or enrol the person again under a new decision once they are found"
             )
             found.setdefault(b, []).append({"code": "unclaimed_cash", "detail": detail})
-    for b, contradicted in repository.contradicted_failures(session, ids).items():
+    for b, contradicted in repository.failures_said_paid(session, ids).items():
         # The money is back in their payable, yet the provider says it paid: paying it again
-        # before finance has asked could pay twice.
+        # before finance has asked could pay twice (dispatch checks again as it claims: cover.py).
         for exception_id, key in contradicted:
             detail = (
                 f"the provider says payout {key} was paid although it is recorded as failed: "

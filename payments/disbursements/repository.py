@@ -15,6 +15,8 @@ from payments.ledger import accounts
 from payments.ledger.model import Account, Balance, Entry
 from payments.registry.model import Beneficiary, Enrolment, EnrolmentVersion
 
+STATUS_CONFLICT = "STATUS_CONFLICT"  # reconcile's: a callback or statement line contradicting a payout
+
 OPEN_BATCH_STATES = (
     BatchState.DRAFT,
     BatchState.PENDING_APPROVAL,
@@ -97,25 +99,33 @@ def terminated_for(session: Session, beneficiary_ids: Iterable[int], reason_pref
     return terminated - open_
 
 
-def contradicted_failures(
-    session: Session, beneficiary_ids: Iterable[int]
-) -> dict[int, list[tuple[int, str]]]:
+def failures_said_paid(session: Session, beneficiary_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
     """{person: [(exception id, payout key)]} for their failed payouts (rejected, returned: the
-    money back in their payable) that a provider's answer says were paid after all, while
-    finance has not resolved that CONTRADICTED_ANSWER exception."""
+    money back in their payable) that the provider says were paid after all, while finance has
+    not resolved the exception saying so: a dispatch answer (CONTRADICTED_ANSWER: settled or
+    accepted) or a callback or statement line (STATUS_CONFLICT on a failed payout)."""
+    failed = (PayoutState.REJECTED.value, PayoutState.RETURNED.value)
     query = (
-        select(Payout.beneficiary_id, ReconException.id, Payout.payout_key, ReconException.data)
+        select(
+            Payout.beneficiary_id,
+            ReconException.id,
+            Payout.payout_key,
+            ReconException.kind,
+            ReconException.data,
+        )
         .join(ReconException, ReconException.payout_id == Payout.id)
         .where(
             Payout.beneficiary_id.in_(list(beneficiary_ids)),
-            ReconException.kind == CONTRADICTED_ANSWER,
+            Payout.state.in_(failed),
+            ReconException.kind.in_((CONTRADICTED_ANSWER, STATUS_CONFLICT)),
             ReconException.state != "resolved",
         )
         .order_by(ReconException.id)
     )
     found: dict[int, list[tuple[int, str]]] = {}
-    for beneficiary_id, exception_id, key, data in session.execute(query):
-        if (data or {}).get("kept") in (PayoutState.REJECTED, PayoutState.RETURNED):
+    for beneficiary_id, exception_id, key, kind, data in session.execute(query):
+        said = ((data or {}).get("answer") or {}).get("status")
+        if kind == STATUS_CONFLICT or said in (PayoutState.SETTLED, PayoutState.ACCEPTED):
             found.setdefault(beneficiary_id, []).append((exception_id, key))
     return found
 

@@ -87,6 +87,10 @@ AWAITING_ANSWER = frozenset({PayoutState.SENDING, PayoutState.IN_DOUBT})
 # left the person's payable. Like any rejected payout it is followed up by a retry batch, which
 # pays what is owed by then; it is not a failure of the person's instrument.
 NOT_OWED = "NOT_OWED"
+# The reason code of a payout refused at dispatch because the person has a failed payout that a
+# provider says it paid after all, not yet resolved by finance: sending more could pay twice.
+# Moved, like NOT_OWED, from queued to rejected by the dispatcher itself, with no ledger entry.
+DISPUTED = "DISPUTED"
 
 
 def check_batch_transition(current: BatchState, target: BatchState) -> None:

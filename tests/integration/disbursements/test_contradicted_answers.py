@@ -16,6 +16,7 @@ from payments.disbursements.approval import approve_batch, submit_batch
 from payments.disbursements.claims import record_answers
 from payments.disbursements.model import Batch
 from payments.disbursements.repository import payouts_in
+from payments.disbursements.retry import build_retry_batch
 from payments.errors import RuleViolation
 from payments.ledger import accounts
 from payments.ledger.services import balance
@@ -164,6 +165,91 @@ def test_the_person_is_held_until_finance_resolves_a_failure_the_provider_says_i
     session.commit()
     (paid,) = build().batches
     assert [p.beneficiary_id for p in payouts_in(session, paid.id)] == [person]
+
+
+class SaysRejected:
+    """The sandbox, which pays every payout, while its send answers say rejected (AC04)."""
+
+    def __init__(self, sandbox) -> None:
+        self.sandbox, self.name, self.capabilities = sandbox, sandbox.name, sandbox.capabilities
+
+    def send(self, chunk):
+        said = self.sandbox.send(chunk)
+        return [
+            SendResult(payout_key=a.payout_key, status=PayoutStatus.REJECTED, reason=ReasonCode.AC04,
+                       reason_text="closed")
+            for a in said
+        ]  # fmt: skip
+
+    def status(self, key):
+        return self.sandbox.status(key)
+
+
+def test_a_callback_saying_a_rejected_payout_was_paid_holds_the_person_too(
+    session, session_factory, approved, dispatcher, sandbox, build
+):
+    batch, (_person,) = approved(1)
+    dispatcher(adapter=SaysRejected(sandbox)).dispatch(batch.id)
+    for headers, body in sandbox.take_callbacks():  # the provider's callback: settled
+        with session_factory() as other, other.begin():
+            receive_callback(other, sandbox.name, sandbox, headers, body)
+    session.expire_all()
+    (conflict,) = list_exceptions(session, kind="STATUS_CONFLICT")
+
+    again = build()
+
+    assert again.batches == []
+    assert [r["code"] for r in again.holds[0].reasons] == ["contradicted_answer"]
+    assert f"exception {conflict.id}" in again.holds[0].reasons[0]["detail"]
+
+
+def test_a_follow_up_built_before_the_news_is_not_sent_while_it_is_open(
+    session, session_factory, approved, dispatcher, sandbox, routing, cipher
+):
+    batch, (_person,) = approved(1)
+    (first,) = payouts_in(session, batch.id)
+    sandbox.script_key(first.payout_key, Outcome("reject", ReasonCode.AC01))
+    dispatcher().dispatch(batch.id)
+    session.expire_all()
+    (follow_up,) = build_retry_batch(session, batch.id, routing, cipher, actor=OFFICER, hold_days=30).batches
+    submit_batch(session, OFFICER, follow_up.id)
+    approve_batch(
+        session, APPROVER, follow_up.id, manifest_seen=follow_up.manifest_hash, comment="ok",
+        threshold_vnd=THRESHOLD,
+    )  # fmt: skip
+    session.commit()
+    _recorded_late(
+        session_factory, batch.id, Answer(first.payout_key, PayoutStatus.SETTLED)
+    )  # paid after all
+
+    result = dispatcher().dispatch(follow_up.id)
+
+    session.expire_all()
+    (second,) = payouts_in(session, follow_up.id)
+    (raised,) = list_exceptions(session, kind=KIND)
+    assert (second.state, second.reason_code) == ("rejected", "DISPUTED")
+    assert f"finance resolves exception {raised.id}" in second.reason_text
+    assert result.outcomes == {"disputed": 1}
+    assert sandbox.credits().get(second.payout_key) is None
+    (refused,) = search_events(session, action="payout.disputed")
+    assert refused.summary["after"]["exception_id"] == raised.id
+    assert verify_ledger(session, []).ok
+
+
+def test_a_not_found_answer_for_a_rejected_payout_holds_nobody(
+    session, session_factory, approved, dispatcher, sandbox, build
+):
+    batch, (person,) = approved(1)
+    (payout,) = payouts_in(session, batch.id)
+    sandbox.script_key(payout.payout_key, Outcome("reject", ReasonCode.AC01))
+    dispatcher().dispatch(batch.id)
+    _recorded_late(session_factory, batch.id, Answer(payout.payout_key, PayoutStatus.NOT_FOUND))
+    session.expire_all()
+
+    again = build()
+
+    assert again.holds == []
+    assert [p.beneficiary_id for p in payouts_in(session, again.batches[0].id)] == [person]
 
 
 def test_an_answer_that_is_only_old_news_raises_nothing(
