@@ -74,8 +74,10 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
             ]
     for adapter, tie in report["tie_outs"]["adapters"].items():
         for part in ("in_flight", "settlement", "three_way"):
-            rows += [
-                (f"tie_out:{adapter}", part, key, value) for key, value in _flat(tie[part]) if key != "days"
+            rows += [  # lists (days, payouts named) stay in the JSON: one value per CSV row
+                (f"tie_out:{adapter}", part, key, value)
+                for key, value in _flat(tie[part])
+                if not isinstance(value, list)
             ]
     return rows
 
@@ -122,7 +124,7 @@ def _text(report: dict[str, Any]) -> str:
         lines.append(
             f"  {adapter}: statements moved {settle['statement_movement_vnd']:,} VND over "
             f"{len(settle['days'])} day(s); the ledger's settlement entries for their bookings "
-            f"{settle['ledger_movement_vnd']:,} VND [{'ok' if settle['holds'] else 'BROKEN'}]"
+            f"{settle['ledger_movement_vnd']:,} VND [{'ok' if settle['unexplained_vnd'] == 0 else 'BROKEN'}]"
         )
         written_off = settle.get("written_off") or {}
         if written_off.get("count"):
@@ -130,9 +132,24 @@ def _text(report: dict[str, Any]) -> str:
                 f"  {adapter}: {written_off['count']} write-off(s) approved, "
                 f"{written_off['amount_vnd']:,} VND to expense:writeoff"
             )
+        lines += _not_on_statements(adapter, settle.get("not_on_statements") or {})
         three = tie["three_way"]
         lines.append(
             f"  {adapter}: {three['settled_in_ledger']} settled, {three['settled_and_on_statement']} of them "
             f"on a statement; {three['on_statement_not_in_ledger']} statement line(s) unexplained"
         )
     return "\n".join(lines) + "\n"
+
+
+def _not_on_statements(adapter: str, unseen: dict[str, Any]) -> list[str]:
+    """The settled payouts no statement shows past the grace, named (the first few)."""
+    if not unseen.get("count"):
+        return []
+    named = unseen["payouts"]
+    more = unseen["count"] - len(named)
+    keys = ", ".join(f"{p['payout_key']} ({p['amount_vnd']:,} VND, settled {p['settled_on']})" for p in named)
+    return [
+        f"  {adapter}: {unseen['count']} settled payout(s), {unseen['amount_vnd']:,} VND, on no statement "
+        f"{unseen['grace_business_days']} business days after settling [BROKEN]",
+        f"    {keys}{f' and {more} more' if more > 0 else ''}",
+    ]

@@ -25,7 +25,7 @@ from payments.context import Actor
 from payments.db import serialize_writers
 from payments.errors import NotFound
 from payments.memory import collector_paused
-from payments.reconcile import payout_queries, repository
+from payments.reconcile import payout_queries, repository, tieout_queries
 from payments.reconcile.chunk import Tally
 from payments.reconcile.csv_reports import CsvMapping
 from payments.reconcile.exceptions import Problem, raise_exception
@@ -33,7 +33,7 @@ from payments.reconcile.ingest import DuplicateFile, DuplicateStatement, stage_f
 from payments.reconcile.model import ReconImport, ReconRun
 from payments.reconcile.processing import reconcile_lines
 from payments.reconcile.report import build_report
-from payments.reconcile.tieouts import check_continuity
+from payments.reconcile.tieouts import check_continuity, flag_unbooked_settlements, resolve_booked_since
 
 CHUNK = 10_000
 LOCK = "reconcile"
@@ -102,6 +102,20 @@ class Runner:
         row.processed_through = lines[-1][1].position
         return True
 
+    def check_settlements_shown(self) -> None:
+        """With the run's news in: resolve the breaks of settled payouts a line has booked since,
+        then raise one for each settled payout its adapter's statements have passed without
+        showing it. Here, not in the age job: only news changes what the statements cover or
+        which payouts are settled, and the scheduled reconcile job runs a run even when nothing
+        new is staged (a late callback is caught by the next one)."""
+        adapters = [self.adapter] if self.adapter else tieout_queries.known_adapters(self.session)
+        for adapter in adapters:
+            resolve_booked_since(self.session, adapter, actor=self.actor, clock=self.clock)
+            for problem in flag_unbooked_settlements(
+                self.session, adapter, actor=self.actor, clock=self.clock
+            ):
+                self.tally.exception(problem.kind, problem.amount_vnd)
+
     def finish(self) -> dict[str, Any]:
         """The report; kept with the run (a dry run's after rolling back its changes)."""
         report = build_report(self.session, self, self.clock())
@@ -135,6 +149,7 @@ def _with_runner(runner: Runner, work: Callable[[Runner], None]) -> dict[str, An
     try:
         runner.start()
         work(runner)
+        runner.check_settlements_shown()
         return runner.finish()
     finally:
         runner.close()

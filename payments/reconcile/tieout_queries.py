@@ -1,19 +1,22 @@
 """The totals reconciliation ties out: the ledger's settlement postings against the statements.
 
 What the matched and written-off movement lines of the adapter's statements explain, its
-write-offs, its payouts still in flight, and the three-way count of settled payouts (ledger,
-confirmation, statement). Queries only, no rules: `tieouts.py` compares.
+write-offs, its payouts still in flight, the three-way count of settled payouts (ledger,
+confirmation, statement), and the settled payouts no statement line has booked. Queries only,
+no rules: `tieouts.py` compares.
 """
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, func, literal, or_, select
+from sqlalchemy import Select, String, and_, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from payments.disbursements.model import Batch, Payout
 from payments.disbursements.states import IN_FLIGHT_STATES, PayoutState
 from payments.ledger import accounts
+from payments.ledger.draft import EntryKind
 from payments.ledger.model import Account, Entry, Posting
 from payments.reconcile.lines import CREDIT, DEBIT
 from payments.reconcile.model import WRITE_OFF_KEY_PREFIX, ReconException, ReconImport, ReconLine, ReconMatch
@@ -138,3 +141,114 @@ def three_way(session: Session, adapter: str) -> dict[str, int]:
         "settled_not_yet_on_statement": in_ledger - on_statement,
         "on_statement_not_in_ledger": int(session.scalar(open_unmatched) or 0),
     }
+
+
+UNBOOKED_CHECK = "settled_not_on_statement"  # BALANCE_BREAK data["check"] of a payout no statement shows
+UNBOOKED_FINGERPRINT = ("BALANCE_BREAK:payout:", ":not_on_statement")  # around the payout id
+
+
+def unbooked_fingerprint(payout_id: Any) -> Any:
+    """The fingerprint of the BALANCE_BREAK for a settled payout no statement shows; `payout_id`
+    is an int or a SQL expression."""
+    before, after = UNBOOKED_FINGERPRINT
+    if isinstance(payout_id, int):
+        return f"{before}{payout_id}{after}"
+    return literal(before) + cast(payout_id, String) + literal(after)
+
+
+def _booked_out(payout_id: Any) -> Any:
+    """Some statement or notification line booked the payout's money out (a debit matched to
+    it, whatever its outcome: a line booked for another amount is an AMOUNT_MISMATCH of its own)."""
+    return exists(
+        select(ReconMatch.id).where(
+            ReconMatch.payout_id == payout_id, ReconMatch.movement.is_(True), ReconMatch.direction == DEBIT
+        )
+    )
+
+
+def unbooked_settled(adapter: str, first: date, last: date) -> Select:
+    """The adapter's settled payouts whose settlement entry is dated `first`..`last` and whose
+    money no line has booked out: (id, payout key, amount, settled on), by id.
+
+    Read from the adapter's settled payouts, each looked up in the matches (nearly all were
+    booked) before its settlement entry's date: a join from the entries would read every
+    initiation and settlement entry ever posted."""
+    settled_on = (
+        select(Entry.effective_date)
+        .where(Entry.payout_ref == Payout.payout_key, Entry.kind == EntryKind.PAYOUT_SETTLED.value)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(Payout.id, Payout.payout_key, Payout.amount_vnd, settled_on.label("effective_date"))
+        .join(Batch, Batch.id == Payout.batch_id)
+        .where(Batch.adapter == adapter, Payout.state == PayoutState.SETTLED.value, ~_booked_out(Payout.id))
+        .where(settled_on >= first, settled_on <= last)
+        .order_by(Payout.id)
+    )
+
+
+def unbooked_total(session: Session, adapter: str, first: date, last: date) -> tuple[int, int]:
+    """(count, đồng) of `unbooked_settled`."""
+    found = unbooked_settled(adapter, first, last).order_by(None).subquery()
+    count, total = session.execute(select(func.count(), func.coalesce(func.sum(found.c.amount_vnd), 0))).one()
+    return int(count), int(total)
+
+
+def unbooked_not_raised(
+    session: Session, adapter: str, first: date, last: date, *, after_id: int, limit: int
+) -> list[Any]:
+    """`unbooked_settled` rows after payout `after_id` whose BALANCE_BREAK is not raised yet."""
+    raised = exists(
+        select(ReconException.id).where(ReconException.fingerprint == unbooked_fingerprint(Payout.id))
+    )
+    query = unbooked_settled(adapter, first, last).where(Payout.id > after_id, ~raised).limit(limit)
+    return list(session.execute(query))
+
+
+def settling_news(session: Session, payout_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """{payout id: (import kind, file name)} of the first status report or callback whose line
+    settled each payout; a payout settled by the provider's answer to a send or a status
+    query has none."""
+    query = (
+        select(ReconMatch.payout_id, ReconImport.kind, ReconImport.file_name)
+        .select_from(ReconMatch)
+        .join(ReconLine, ReconLine.id == ReconMatch.line_id)
+        .join(ReconImport, ReconImport.id == ReconLine.import_id)
+        .where(ReconMatch.payout_id.in_(payout_ids), ReconMatch.outcome == "settled")
+        .order_by(ReconMatch.id.desc())  # the first match wins: written last into the dict
+    )
+    return {payout_id: (kind, name) for payout_id, kind, name in session.execute(query)}
+
+
+def open_unbooked_breaks(session: Session, adapter: str) -> list[Any]:
+    """Open BALANCE_BREAKs of the adapter's settled payouts that no statement showed, whose
+    payout a line has booked since, or that is no longer settled: (exception id, payout id,
+    payout key, payout state)."""
+    explained = or_(_booked_out(Payout.id), Payout.state != PayoutState.SETTLED.value)
+    query = (
+        select(ReconException.id, Payout.id, Payout.payout_key, Payout.state)
+        .join(Payout, Payout.id == ReconException.payout_id)
+        .where(ReconException.adapter == adapter, ReconException.kind == "BALANCE_BREAK")
+        .where(ReconException.state == "open", ReconException.fingerprint == unbooked_fingerprint(Payout.id))
+        .where(explained)
+        .order_by(ReconException.id)
+    )
+    return list(session.execute(query))
+
+
+def first_booking(session: Session, payout_id: int) -> tuple[str, int | None, date | None] | None:
+    """(file name, line number, booking day) of the first line that booked the payout's money out."""
+    query = (
+        select(ReconImport.file_name, ReconLine.line_no, ReconLine.booking_date)
+        .select_from(ReconMatch)
+        .join(ReconLine, ReconLine.id == ReconMatch.line_id)
+        .join(ReconImport, ReconImport.id == ReconLine.import_id)
+        .where(
+            ReconMatch.payout_id == payout_id, ReconMatch.movement.is_(True), ReconMatch.direction == DEBIT
+        )
+        .order_by(ReconMatch.id)
+        .limit(1)
+    )
+    row = session.execute(query).first()
+    return None if row is None else (row[0], row[1], row[2])
