@@ -67,20 +67,28 @@ def _own(person: Beneficiary, inst: PaymentInstrument, replaced_on: date | None)
 
 
 def _recipient(history: list[DeathRecipient]) -> Payee:
-    """The last record is in force; its instrument changed when the latest record paying into
-    another account than the record before it was made (a first record is not a change)."""
+    """The last record is in force; what it pays changed when the latest record naming another
+    party or paying into another account than the record before it was made (a first record is
+    not a change). Cash has no account: there a change of who collects it is the change."""
     current = history[-1]
-    changes = [
-        later.recorded_at
-        for earlier, later in pairwise(history)
-        if (earlier.kind, earlier.account_bidx) != (later.kind, later.account_bidx)
-    ]
+    changes = [later.recorded_at for earlier, later in pairwise(history) if _paid(earlier) != _paid(later)]
     citizen_id = (
         (current.citizen_id_ct, current.citizen_id_key)
         if current.citizen_id_ct is not None and current.citizen_id_key is not None
         else None  # an organisation: paid into an account only
     )
     return Payee(current, current.full_name, citizen_id, local_date(changes[-1]) if changes else None)
+
+
+def _paid(record: DeathRecipient) -> tuple[object, ...]:
+    """Who is paid and where, as far as a change of it must wait for the hold period."""
+    return (
+        record.kind,
+        record.account_bidx,
+        record.recipient_type,
+        record.citizen_id_bidx,
+        fold_name(record.full_name),
+    )
 
 
 def others_on_accounts(session: Session, payees: Mapping[int, Payee], on_date: date) -> dict[int, int]:

@@ -186,6 +186,25 @@ def test_a_corrected_account_is_held_as_a_recent_change(session, cipher, dead_wi
     ]
 
 
+def test_cash_handed_to_another_person_is_held_as_a_recent_change(session, cipher, dead_with_grant, sandbox):
+    record(session, cipher, dead_with_grant, son(instrument=Instrument(kind="cash")))
+    nephew = make_citizen_id("060", date(1980, 1, 1), "male", 777)
+    corrected = son(
+        full_name="Lê Văn Lạ", citizen_id=nephew, relationship="cháu", instrument=Instrument(kind="cash")
+    )
+    record(session, cipher, dead_with_grant, corrected, on=date(2024, 11, 1))
+    cash_routing = Routing(bank="bank", ewallet="bank", cash="bank", adapters={"bank": sandbox})
+
+    built = build_batches(
+        session, "2024-11", cash_routing, cipher, actor=OFFICER, hold_days=30, on_date=BUILT_ON
+    )
+
+    assert built.batches == []
+    assert built.holds[0].reasons == [
+        {"code": "instrument_changed", "detail": "the recipient's payment instrument changed on 2024-11-01"}
+    ]
+
+
 def test_a_recipients_account_another_beneficiary_is_paid_into_is_held_as_shared(
     session, cipher, dead_with_grant, build
 ):
