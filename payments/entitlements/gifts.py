@@ -168,6 +168,9 @@ def run_gifts(
     summary = GiftSummary.of(run, dry_run=dry_run)
     with session_factory() as session:
         check_programmes(session, run)
+        first = _first_gift(session, run.code)
+        if first is not None:
+            _same_terms(run, *first)  # before anything is written
         pages = list(iter_people(session, chunk=chunk))
     for page in pages:
         with session_factory() as session:  # closed, so rolled back, if the chunk raises
@@ -253,6 +256,7 @@ def gift_draft(run: GiftRun, gift: Gift) -> EntryDraft:
         "enrolment_id": gift.enrolment_id,
         "category": gift.category,
         "compared": [{"programme": p, "amount_vnd": a} for p, a in gift.compared],
+        "amounts_vnd": dict(sorted(run.amounts_vnd.items())),  # the run's terms, whole
     }
     return EntryDraft(
         idempotency_key=gift_key(run.code, gift.beneficiary_id),
@@ -316,6 +320,16 @@ class _Chunk:
                 self.summary.by_programme.setdefault(gift.programme, Tally()).add(gift.amount_vnd)
 
 
+def _first_gift(session: Session, code: str) -> tuple[str, dict[str, Any]] | None:
+    """(key, memo) of one gift already given under `code`, if any. Every key of the code starts
+    'gift:<code>:'; codes hold no LIKE wildcard. (Not a range of the key's index: PostgreSQL
+    compares text by the database's collation, where ':' need not sort where it does in ASCII.)"""
+    prefix = gift_key(code, 0)[:-1]
+    query = select(Entry.idempotency_key, Entry.memo).where(Entry.idempotency_key.like(f"{prefix}%")).limit(1)
+    found = session.execute(query).first()
+    return (found[0], found[1] or {}) if found is not None else None
+
+
 def _gifts_recorded(session: Session, keys: list[str]) -> dict[str, dict[str, Any]]:
     """{key: memo} of the gifts among `keys` the ledger holds already."""
     query = select(Entry.idempotency_key, Entry.memo).where(Entry.idempotency_key.in_(keys))
@@ -324,13 +338,17 @@ def _gifts_recorded(session: Session, keys: list[str]) -> dict[str, dict[str, An
 
 def _same_terms(run: GiftRun, key: str, memo: Mapping[str, Any]) -> None:
     """Raise Conflict, naming the key, when the gift recorded under `key` was given on other
-    terms than this run's: the same code cannot stand for two decisions."""
-    given = (memo.get("decision"), memo.get("gift_date"), memo.get("amount_vnd"))
-    ours = (run.decision, run.gift_date.isoformat(), run.amounts_vnd.get(str(memo.get("programme"))))
+    terms than this run's (decision, date, the amount of every programme): the same code cannot
+    stand for two decisions, nor give one person 500,000 and the next 2,000,000 for the same
+    category of need. Gifts recorded before the full amounts were kept are compared by theirs."""
+    amounts = memo.get("amounts_vnd") or {memo.get("programme"): memo.get("amount_vnd")}
+    given = (memo.get("decision"), memo.get("gift_date"), amounts)
+    ours = (run.decision, run.gift_date.isoformat(), dict(run.amounts_vnd) if "amounts_vnd" in memo
+            else {memo.get("programme"): run.amounts_vnd.get(str(memo.get("programme")))})  # fmt: skip
     if given != ours:
         raise Conflict(
             f"idempotency key {key!r} was already used for different content: gift run {run.code!r} "
-            f"was given with decision {given[0]!r}, date {given[1]}, {given[2]} đồng for "
-            f"{memo.get('programme')}; use a new code for other terms",
+            f"was given with decision {given[0]!r}, date {given[1]}, amounts {given[2]}; "
+            "use a new code for other terms",
             idempotency_key=key,
         )

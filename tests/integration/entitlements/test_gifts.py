@@ -138,7 +138,10 @@ def test_the_same_code_with_another_decision_or_date_is_a_conflict(session, give
     person, _ = enrol_person(session, "BTXH_ELDERLY_POOR_60_80", date(2024, 7, 1))
     give()
 
-    with pytest.raises(Conflict, match="decision 'QĐ 123/QĐ-UBND', date 2025-01-20, 500000"):
+    with pytest.raises(
+        Conflict,
+        match=r"decision 'QĐ 123/QĐ-UBND', date 2025-01-20, amounts \{'BTXH': 500000, 'NCC': 600000\}",
+    ):
         give(decision="QĐ 999/QĐ-UBND")
     with pytest.raises(Conflict, match=gift_key("tet-2025", person)):
         give(on=date(2025, 1, 21))
@@ -278,3 +281,16 @@ def test_a_gift_dated_after_today_in_vietnam_is_refused_before_anything_is_writt
         give(clock=lambda: midnight_in_hanoi - timedelta(seconds=1))
     assert gift_entries(session) == []
     assert give(clock=lambda: midnight_in_hanoi).given == 1
+
+
+def test_the_same_code_with_a_programme_added_is_refused_before_anything_is_written(session, give):
+    both, _ = enrol_person(session, "BTXH_ELDERLY_POOR_60_80", date(2024, 7, 1))
+    also_enrol(session, both, "NCC_WAR_INVALID", date(2024, 8, 1), injury_rate=21)
+    give({"BTXH": 500_000})
+    war_invalid_only, _ = enrol_person(session, "NCC_WAR_INVALID", date(2024, 7, 1), injury_rate=21)
+
+    with pytest.raises(Conflict, match=r"amounts \{'BTXH': 500000\}; use a new code"):
+        give({"BTXH": 500_000, "NCC": 2_000_000})
+
+    assert owed_to(session, war_invalid_only) == 0
+    assert len(gift_entries(session)) == 1
