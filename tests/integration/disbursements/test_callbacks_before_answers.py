@@ -4,44 +4,16 @@ contradicts it is kept for finance staff in the audit log."""
 
 import pytest
 
-from payments.adapters.messages import SendResult
 from payments.adapters.sandbox.script import Outcome
 from payments.adapters.vocabulary import PayoutStatus, ReasonCode
 from payments.audit.repository import search_events
-from payments.disbursements.approval import approve_batch, submit_batch
 from payments.disbursements.repository import payouts_in
 from payments.ledger import accounts
 from payments.ledger.draft import EntryKind
 from payments.ledger.repository import entries_for_payout
 from payments.ledger.services import balance
 from payments.ledger.verify import verify_ledger
-from payments.reconcile.callbacks import receive_callback
-from tests.integration.disbursements.conftest import APPROVER, OFFICER, THRESHOLD
-
-
-class CallbacksFirst:
-    """The sandbox, whose callbacks are received (committed, by another worker) as soon as it has
-    handled a send and before the dispatcher hears its answers; `says` overrides some answers."""
-
-    def __init__(self, sandbox, session_factory, says: dict[str, PayoutStatus] | None = None) -> None:
-        self.sandbox, self.session_factory, self.says = sandbox, session_factory, says or {}
-        self.name, self.capabilities = sandbox.name, sandbox.capabilities
-
-    def send(self, chunk):
-        answers = self.sandbox.send(chunk)
-        for headers, body in self.sandbox.take_callbacks():
-            with self.session_factory() as session, session.begin():
-                receive_callback(session, self.name, self.sandbox, headers, body)
-        return [self._said(answer) for answer in answers]
-
-    def status(self, key):
-        return self.sandbox.status(key)
-
-    def _said(self, answer: SendResult) -> SendResult:
-        status = self.says.get(answer.payout_key)
-        if status is None:
-            return answer
-        return SendResult(payout_key=answer.payout_key, status=status, reason=ReasonCode.AC04)
+from tests.integration.disbursements.conftest import CallbacksFirst, approve
 
 
 @pytest.fixture
@@ -49,12 +21,7 @@ def approved(session, owed_people, build):
     def make(count: int):
         people = owed_people(count)
         (batch,) = build().batches
-        submit_batch(session, OFFICER, batch.id)
-        approve_batch(
-            session, APPROVER, batch.id, manifest_seen=batch.manifest_hash, comment="ok",
-            threshold_vnd=THRESHOLD,
-        )  # fmt: skip
-        session.commit()
+        approve(session, batch)
         return batch, people
 
     return make
@@ -94,7 +61,9 @@ def test_an_answer_contradicting_a_settlement_already_received_is_audited_and_th
     settled_first, accepted, later = (person for person, _account in people)
     sandbox.script_creditor(people[1][1], Outcome("accept"))  # no callback until it settles
     keys = {p.beneficiary_id: p.payout_key for p in payouts_in(session, batch.id)}
-    adapter = CallbacksFirst(sandbox, session_factory, says={keys[settled_first]: PayoutStatus.REJECTED})
+    adapter = CallbacksFirst(
+        sandbox, session_factory, says={keys[settled_first]: (PayoutStatus.REJECTED, ReasonCode.AC04)}
+    )
 
     result = dispatcher(adapter=adapter).dispatch(batch.id)
 

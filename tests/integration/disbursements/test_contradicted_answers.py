@@ -12,7 +12,6 @@ from payments.audit.repository import search_events
 from payments.clock import utcnow
 from payments.context import Actor
 from payments.disbursements.answers import Answer
-from payments.disbursements.approval import approve_batch, submit_batch
 from payments.disbursements.claims import record_answers
 from payments.disbursements.model import Batch
 from payments.disbursements.repository import payouts_in
@@ -24,38 +23,11 @@ from payments.ledger.verify import verify_ledger
 from payments.reconcile.callbacks import receive_callback
 from payments.reconcile.exceptions import KINDS, get_exception, history, list_exceptions
 from payments.reconcile.resolutions import resolve_exception
-from tests.integration.disbursements.conftest import APPROVER, OFFICER, THRESHOLD
+from tests.integration.disbursements.conftest import OFFICER, CallbacksFirst, approve
 
 FINANCE = Actor(username="finance.thu", role="finance")
 DISPATCHER = Actor(username="dispatcher", role="system")
 KIND = "CONTRADICTED_ANSWER"
-
-
-class CallbacksFirst:
-    """The sandbox, whose callbacks are received (committed, as by another worker) as soon as it
-    has handled a send and before the dispatcher hears its answers; `says` overrides the send's
-    answer for some keys with (status, reason)."""
-
-    def __init__(self, sandbox, session_factory, says=None) -> None:
-        self.sandbox, self.session_factory, self.says = sandbox, session_factory, says or {}
-        self.name, self.capabilities = sandbox.name, sandbox.capabilities
-
-    def send(self, chunk):
-        answers = self.sandbox.send(chunk)
-        for headers, body in self.sandbox.take_callbacks():
-            with self.session_factory() as session, session.begin():
-                receive_callback(session, self.name, self.sandbox, headers, body)
-        return [self._said(answer) for answer in answers]
-
-    def status(self, key):
-        return self.sandbox.status(key)
-
-    def _said(self, answer: SendResult) -> SendResult:
-        if answer.payout_key not in self.says:
-            return answer
-        status, reason = self.says[answer.payout_key]
-        text = "account closed" if reason else ""
-        return SendResult(payout_key=answer.payout_key, status=status, reason=reason, reason_text=text)
 
 
 @pytest.fixture
@@ -63,12 +35,7 @@ def approved(session, owed_people, build):
     def make(count: int):
         people = owed_people(count)
         (batch,) = build().batches
-        submit_batch(session, OFFICER, batch.id)
-        approve_batch(
-            session, APPROVER, batch.id, manifest_seen=batch.manifest_hash, comment="ok",
-            threshold_vnd=THRESHOLD,
-        )  # fmt: skip
-        session.commit()
+        approve(session, batch)
         return batch, [person for person, _account in people]
 
     return make
@@ -212,12 +179,7 @@ def test_a_follow_up_built_before_the_news_is_not_sent_while_it_is_open(
     dispatcher().dispatch(batch.id)
     session.expire_all()
     (follow_up,) = build_retry_batch(session, batch.id, routing, cipher, actor=OFFICER, hold_days=30).batches
-    submit_batch(session, OFFICER, follow_up.id)
-    approve_batch(
-        session, APPROVER, follow_up.id, manifest_seen=follow_up.manifest_hash, comment="ok",
-        threshold_vnd=THRESHOLD,
-    )  # fmt: skip
-    session.commit()
+    approve(session, follow_up)
     _recorded_late(
         session_factory, batch.id, Answer(first.payout_key, PayoutStatus.SETTLED)
     )  # paid after all

@@ -14,7 +14,6 @@ from payments.adapters.sandbox.script import Outcome
 from payments.adapters.vocabulary import PayoutStatus, ReasonCode
 from payments.context import Actor
 from payments.disbursements.answers import Answer
-from payments.disbursements.approval import approve_batch, submit_batch
 from payments.disbursements.repository import payouts_in
 from payments.errors import RuleViolation
 from payments.ledger import accounts
@@ -24,7 +23,7 @@ from payments.ledger.services import balance
 from payments.ledger.verify import verify_ledger
 from payments.reconcile.exceptions import get_exception, list_exceptions
 from payments.reconcile.resolutions import resolve_exception
-from tests.integration.disbursements.conftest import APPROVER, OFFICER, THRESHOLD
+from tests.integration.disbursements.conftest import approve
 
 FINANCE = Actor(username="finance.thu", role="finance")
 DELTA = 1_000
@@ -55,12 +54,7 @@ def in_doubt(session, owed_people, build, dispatcher, sandbox):
     def make():
         owed_people(1)
         (batch,) = build().batches
-        submit_batch(session, OFFICER, batch.id)
-        approve_batch(
-            session, APPROVER, batch.id, manifest_seen=batch.manifest_hash, comment="ok",
-            threshold_vnd=THRESHOLD,
-        )  # fmt: skip
-        session.commit()
+        approve(session, batch)
         (payout,) = payouts_in(session, batch.id)
         sandbox.script_key(payout.payout_key, Outcome("unknown"))
         dispatcher().dispatch(batch.id)
