@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from payments.adapters.vocabulary import ReasonCode
 from payments.disbursements.answer_problems import CONTRADICTED_ANSWER
 from payments.disbursements.model import Batch, BatchHold, Payout
-from payments.disbursements.states import NOT_OWED, BatchState, PayoutState
+from payments.disbursements.states import DISPUTED, NOT_OWED, BatchState, PayoutState
 from payments.exception_queue.model import ReconException
 from payments.ledger import accounts
 from payments.ledger.model import Account, Balance, Entry
@@ -102,8 +102,8 @@ def terminated_for(session: Session, beneficiary_ids: Iterable[int], reason_pref
 def failures_said_paid(session: Session, beneficiary_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
     """{person: [(exception id, payout key)]} for their failed payouts (rejected, returned: the
     money back in their payable) that the provider says were paid after all, while finance has
-    not resolved the exception saying so: a dispatch answer (CONTRADICTED_ANSWER: settled or
-    accepted) or a callback or statement line (STATUS_CONFLICT on a failed payout)."""
+    not resolved the exception saying so: a dispatch answer (CONTRADICTED_ANSWER) or a callback
+    or statement line (STATUS_CONFLICT) that said settled or accepted."""
     failed = (PayoutState.REJECTED.value, PayoutState.RETURNED.value)
     query = (
         select(
@@ -124,8 +124,9 @@ def failures_said_paid(session: Session, beneficiary_ids: Iterable[int]) -> dict
     )
     found: dict[int, list[tuple[int, str]]] = {}
     for beneficiary_id, exception_id, key, kind, data in session.execute(query):
-        said = ((data or {}).get("answer") or {}).get("status")
-        if kind == STATUS_CONFLICT or said in (PayoutState.SETTLED, PayoutState.ACCEPTED):
+        facts = data or {}
+        said = facts.get("status") if kind == STATUS_CONFLICT else (facts.get("answer") or {}).get("status")
+        if said in (PayoutState.SETTLED, PayoutState.ACCEPTED):
             found.setdefault(beneficiary_id, []).append((exception_id, key))
     return found
 
@@ -148,13 +149,17 @@ def earlier_payouts(
 def failed_on_instrument(session: Session, beneficiary_ids: Iterable[int]) -> dict[tuple[int, int], int]:
     """{(beneficiary, instrument): number of rejected or returned payouts}. Cash left uncollected
     (NOAS) is not the instrument failing: DOMAIN rule 5 deals with it (see `unclaimed`); nor is a
-    payout refused at dispatch because nothing was owed any more (NOT_OWED): it was never sent."""
+    payout refused at dispatch (NOT_OWED: nothing owed any more; DISPUTED: an earlier payout in
+    question): it was never sent."""
     query = (
         select(Payout.beneficiary_id, Payout.instrument_id, func.count())
         .where(
             Payout.beneficiary_id.in_(list(beneficiary_ids)),
             Payout.state.in_((PayoutState.REJECTED, PayoutState.RETURNED)),
-            or_(Payout.reason_code.is_(None), Payout.reason_code.not_in((ReasonCode.NOAS.value, NOT_OWED))),
+            or_(
+                Payout.reason_code.is_(None),
+                Payout.reason_code.not_in((ReasonCode.NOAS.value, NOT_OWED, DISPUTED)),
+            ),
         )
         .group_by(Payout.beneficiary_id, Payout.instrument_id)
     )

@@ -24,7 +24,7 @@ class ReconException(Base):
     state: Mapped[str] = mapped_column(String(20))  # open | pending_approval | resolved
     fingerprint: Mapped[str] = mapped_column(String(200), unique=True)
     adapter: Mapped[str] = mapped_column(String(60))
-    payout_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("payouts.id"))
+    payout_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("payouts.id"), index=True)
     line_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("recon_lines.id"))
     import_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("recon_imports.id"))
     amount_vnd: Mapped[int | None] = mapped_column(BigInteger)

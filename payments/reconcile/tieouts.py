@@ -80,7 +80,7 @@ def _settlement(session: Session, adapter: str) -> dict[str, Any]:
     explained = tieout_queries.explained_movement(session, adapter, tieout_queries.statement_ids(adapter))
     booked = sum(s.booked_vnd for s in statements)
     written_off, written_off_vnd = tieout_queries.written_off(session, adapter)
-    unseen = _not_on_statements(session, adapter, Coverage.of(statements))
+    unseen = _not_on_statements(session, adapter, Coverage.of(_reconciled(statements)))
     return {
         "ledger_balance_vnd": balances(session, [code])[code],
         "statements": len(statements),
@@ -92,6 +92,12 @@ def _settlement(session: Session, adapter: str) -> dict[str, Any]:
         "not_on_statements": unseen,
         "holds": explained == booked and unseen["count"] == 0,
     }
+
+
+def _reconciled(statements: list[Any]) -> list[Any]:
+    """The statements whose lines have all been matched: one staged but not yet reconciled (a
+    fetch, an import that stopped) shows nothing yet, so it is not coverage."""
+    return [statement for statement in statements if statement.state == "done"]
 
 
 def _not_on_statements(session: Session, adapter: str, coverage: "Coverage") -> dict[str, Any]:
@@ -211,7 +217,7 @@ def flag_unbooked_settlements(
     """A BALANCE_BREAK for each settled payout of `adapter` whose statements cover the days
     after its settlement past the grace and show no line booking it. Idempotent: once per
     payout (`tieout_queries.unbooked_fingerprint`). Returns those raised now."""
-    coverage = Coverage.of(tieout_queries.statement_imports(session, adapter))
+    coverage = Coverage.of(_reconciled(tieout_queries.statement_imports(session, adapter)))
     window = coverage.settled_window()
     raised: list[Problem] = []
     after_id = 0

@@ -198,6 +198,31 @@ def test_a_follow_up_built_before_the_news_is_not_sent_while_it_is_open(
     assert verify_ledger(session, []).ok
 
 
+def test_once_finance_resolves_it_the_refused_payout_is_retried_and_not_counted_as_a_failure(
+    session, session_factory, approved, dispatcher, sandbox, routing, cipher
+):
+    batch, _people = approved(1)
+    (first,) = payouts_in(session, batch.id)
+    sandbox.script_key(first.payout_key, Outcome("reject", ReasonCode.AC01))
+    dispatcher().dispatch(batch.id)
+    session.expire_all()
+    (follow_up,) = build_retry_batch(session, batch.id, routing, cipher, actor=OFFICER, hold_days=30).batches
+    approve(session, follow_up)
+    _recorded_late(session_factory, batch.id, Answer(first.payout_key, PayoutStatus.SETTLED))
+    dispatcher().dispatch(follow_up.id)
+    session.expire_all()
+    (raised,) = list_exceptions(session, kind=KIND)
+    resolve_exception(session, FINANCE, raised.id, action="acknowledge", reason="the bank: nothing credited")
+    session.commit()
+
+    again = build_retry_batch(session, follow_up.id, routing, cipher, actor=OFFICER, hold_days=30)
+
+    # One real failure (AC01); the DISPUTED refusal was never sent: no repeated-failures hold.
+    assert again.holds == []
+    (paid,) = again.batches
+    assert [p.amount_vnd for p in payouts_in(session, paid.id)] == [750_000]
+
+
 def test_a_not_found_answer_for_a_rejected_payout_holds_nobody(
     session, session_factory, approved, dispatcher, sandbox, build
 ):
