@@ -17,10 +17,7 @@ from typing import Any
 from payments.adapters.vocabulary import PayoutStatus
 from payments.disbursements.answers import Answer
 from payments.disbursements.outbox import AnsweredPayout
-from payments.exception_queue.raising import Problem
-
-CONTRADICTED_ANSWER = "CONTRADICTED_ANSWER"
-AMOUNT_MISMATCH = "AMOUNT_MISMATCH"
+from payments.exception_queue.raising import AMOUNT_MISMATCH, CONTRADICTED_ANSWER, Problem
 
 
 def of_another_amount(payout: AnsweredPayout, answer: Answer) -> bool:

@@ -7,15 +7,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from payments.adapters.vocabulary import ReasonCode
-from payments.disbursements.answer_problems import CONTRADICTED_ANSWER
 from payments.disbursements.model import Batch, BatchHold, Payout
 from payments.disbursements.states import DISPUTED, NOT_OWED, BatchState, PayoutState
 from payments.exception_queue.model import ReconException
+from payments.exception_queue.raising import CONTRADICTED_ANSWER, STATUS_CONFLICT
 from payments.ledger import accounts
 from payments.ledger.model import Account, Balance, Entry
 from payments.registry.model import Beneficiary, Enrolment, EnrolmentVersion
-
-STATUS_CONFLICT = "STATUS_CONFLICT"  # reconcile's: a callback or statement line contradicting a payout
 
 OPEN_BATCH_STATES = (
     BatchState.DRAFT,

@@ -19,18 +19,23 @@ from payments.db import table_of
 from payments.errors import InvalidInput
 from payments.exception_queue.model import ReconException, ReconExceptionEvent
 
+# The kinds both dispatch and reconciliation raise or read, named once.
+AMOUNT_MISMATCH = "AMOUNT_MISMATCH"
+STATUS_CONFLICT = "STATUS_CONFLICT"
+BALANCE_BREAK = "BALANCE_BREAK"
+# A provider's send or status answer that contradicts the state other news already gave a
+# payout (settled, then the send said rejected); the payout keeps that state.
+CONTRADICTED_ANSWER = "CONTRADICTED_ANSWER"
 KINDS = (
     "UNMATCHED_CONFIRMATION",
     "UNCONFIRMED_PAYOUT",
-    "AMOUNT_MISMATCH",
+    AMOUNT_MISMATCH,
     "DUPLICATE_CONFIRMATION",
     "AMBIGUOUS",
     "RETURNED_AFTER_SETTLEMENT",
-    "STATUS_CONFLICT",
-    "BALANCE_BREAK",
-    # A provider's send or status answer that contradicts the state other news already gave a
-    # payout (settled, then the send said rejected); the payout keeps that state.
-    "CONTRADICTED_ANSWER",
+    STATUS_CONFLICT,
+    BALANCE_BREAK,
+    CONTRADICTED_ANSWER,
 )
 IN_LIMIT = 5_000  # fingerprints in one IN list: well under SQLite's and PostgreSQL's limits
 

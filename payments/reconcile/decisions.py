@@ -13,10 +13,10 @@ whether to apply, to note a confirmation, or to raise an exception:
 
 from dataclasses import dataclass
 
+from payments.exception_queue.raising import STATUS_CONFLICT
 from payments.reconcile.lines import ACCEPTED, REJECTED, RETURNED, SETTLED, Line
 
 DUPLICATE = "DUPLICATE_CONFIRMATION"
-STATUS_CONFLICT = "STATUS_CONFLICT"
 RETURNED_AFTER_SETTLEMENT = "RETURNED_AFTER_SETTLEMENT"
 LIVE = frozenset({"sending", "in_doubt", "accepted"})
 

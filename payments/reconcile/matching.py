@@ -22,10 +22,10 @@ from datetime import date
 from difflib import SequenceMatcher
 from typing import NamedTuple
 
+from payments.exception_queue.raising import AMOUNT_MISMATCH
 from payments.reconcile.lines import DEBIT, Line
 from payments.text import fold_name
 
-AMOUNT_MISMATCH = "AMOUNT_MISMATCH"
 AMBIGUOUS = "AMBIGUOUS"
 UNMATCHED = "UNMATCHED_CONFIRMATION"
 FAILED_STATES = frozenset({"rejected", "returned"})

@@ -17,9 +17,10 @@ from payments.context import Actor
 from payments.disbursements.outbox import PayoutMove
 from payments.disbursements.outcomes import outcome_move
 from payments.errors import RuleViolation
+from payments.exception_queue.raising import STATUS_CONFLICT
 from payments.reconcile import payout_queries
 from payments.reconcile.chunk import Chunk, HeldPayout, Tally
-from payments.reconcile.decisions import STATUS_CONFLICT, decide
+from payments.reconcile.decisions import decide
 from payments.reconcile.exceptions import Problem
 from payments.reconcile.lines import REJECTED, RETURNED, Line
 from payments.reconcile.matching import (

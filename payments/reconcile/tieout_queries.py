@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from payments.disbursements.model import Batch, Payout
 from payments.disbursements.states import IN_FLIGHT_STATES, PayoutState
+from payments.exception_queue.raising import BALANCE_BREAK
 from payments.ledger import accounts
 from payments.ledger.draft import EntryKind
 from payments.ledger.model import Account, Entry, Posting
@@ -229,7 +230,7 @@ def open_unbooked_breaks(session: Session, adapter: str) -> list[Any]:
     query = (
         select(ReconException.id, Payout.id, Payout.payout_key, Payout.state)
         .join(Payout, Payout.id == ReconException.payout_id)
-        .where(ReconException.adapter == adapter, ReconException.kind == "BALANCE_BREAK")
+        .where(ReconException.adapter == adapter, ReconException.kind == BALANCE_BREAK)
         .where(ReconException.state == "open", ReconException.fingerprint == unbooked_fingerprint(Payout.id))
         .where(explained)
         .order_by(ReconException.id)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from payments.clock import Clock, utcnow
 from payments.context import Actor
+from payments.exception_queue.raising import BALANCE_BREAK
 from payments.ledger import accounts
 from payments.ledger.services import balances
 from payments.reconcile import tieout_queries
@@ -160,7 +161,7 @@ def _break(
     session: Session, row: ReconImport, what: str, detail: str, gap: int, *, actor: Actor, clock: Clock
 ) -> str:
     problem = Problem(
-        kind="BALANCE_BREAK",
+        kind=BALANCE_BREAK,
         fingerprint=f"BALANCE_BREAK:import:{row.id}:{what}",
         adapter=row.adapter,
         detail=detail,
@@ -168,7 +169,7 @@ def _break(
         amount_vnd=gap,
         data={"check": what, "first_day": str(row.first_day), "last_day": str(row.last_day)},
     )
-    return "BALANCE_BREAK" if raise_exception(session, problem, actor=actor, clock=clock) else ""
+    return BALANCE_BREAK if raise_exception(session, problem, actor=actor, clock=clock) else ""
 
 
 def due_day(settled_on: date) -> date:
@@ -246,7 +247,7 @@ def _unbooked(adapter: str, row: Any, news: tuple[str, str] | None, coverage: Co
     }  # fmt: skip
     detail = _unbooked_detail(row, _said_by(kind, file_name), shown, missing)
     return Problem(
-        kind="BALANCE_BREAK", fingerprint=tieout_queries.unbooked_fingerprint(row.id), adapter=adapter,
+        kind=BALANCE_BREAK, fingerprint=tieout_queries.unbooked_fingerprint(row.id), adapter=adapter,
         detail=detail, payout_id=row.id, amount_vnd=row.amount_vnd, data=data,
     )  # fmt: skip
 
