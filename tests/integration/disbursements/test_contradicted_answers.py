@@ -41,6 +41,21 @@ def approved(session, owed_people, build):
     return make
 
 
+@pytest.fixture
+def answered_after_callback(session, session_factory, approved, dispatcher, sandbox):
+    """One payout dispatched through CallbacksFirst: the sandbox's callback (settled) is recorded
+    first, then the send's answer, which says (status, reason): (batch, people, payout)."""
+
+    def make(status: PayoutStatus, reason: ReasonCode | None):
+        batch, people = approved(1)
+        (payout,) = payouts_in(session, batch.id)
+        adapter = CallbacksFirst(sandbox, session_factory, says={payout.payout_key: (status, reason)})
+        dispatcher(adapter=adapter).dispatch(batch.id)
+        return batch, people, payout
+
+    return make
+
+
 def _recorded_late(session_factory, batch_id: int, said: Answer) -> None:
     """`said` recorded by a dispatcher whose answer arrives after others moved the payout on (a
     rival dispatcher, or one retrying)."""
@@ -53,15 +68,9 @@ def test_the_new_class_is_one_finance_staff_can_filter_on():
 
 
 def test_a_rejection_answered_for_a_payout_a_callback_settled_is_raised_for_finance(
-    session, session_factory, approved, dispatcher, sandbox
+    session, answered_after_callback
 ):
-    batch, (person,) = approved(1)
-    (payout,) = payouts_in(session, batch.id)
-    adapter = CallbacksFirst(
-        sandbox, session_factory, says={payout.payout_key: (PayoutStatus.REJECTED, ReasonCode.AC04)}
-    )
-
-    dispatcher(adapter=adapter).dispatch(batch.id)
+    batch, (person,), payout = answered_after_callback(PayoutStatus.REJECTED, ReasonCode.AC04)
 
     session.expire_all()
     assert payout.state == "settled"  # the callback's settlement stands
@@ -239,16 +248,8 @@ def test_a_not_found_answer_for_a_rejected_payout_holds_nobody(
     assert [p.beneficiary_id for p in payouts_in(session, again.batches[0].id)] == [person]
 
 
-def test_an_answer_that_is_only_old_news_raises_nothing(
-    session, session_factory, approved, dispatcher, sandbox
-):
-    batch, _people = approved(1)
-    (payout,) = payouts_in(session, batch.id)
-    adapter = CallbacksFirst(
-        sandbox, session_factory, says={payout.payout_key: (PayoutStatus.ACCEPTED, None)}
-    )
-
-    dispatcher(adapter=adapter).dispatch(batch.id)
+def test_an_answer_that_is_only_old_news_raises_nothing(session, answered_after_callback):
+    _batch, _people, payout = answered_after_callback(PayoutStatus.ACCEPTED, None)
 
     session.expire_all()
     assert payout.state == "settled"
@@ -273,14 +274,9 @@ def test_the_same_contradiction_recorded_twice_is_one_exception(
 
 
 def test_finance_acknowledges_a_contradiction_with_a_note_after_asking_the_provider(
-    session, session_factory, approved, dispatcher, sandbox
+    session, answered_after_callback
 ):
-    batch, _people = approved(1)
-    (payout,) = payouts_in(session, batch.id)
-    adapter = CallbacksFirst(
-        sandbox, session_factory, says={payout.payout_key: (PayoutStatus.REJECTED, ReasonCode.AC04)}
-    )
-    dispatcher(adapter=adapter).dispatch(batch.id)
+    _batch, _people, payout = answered_after_callback(PayoutStatus.REJECTED, ReasonCode.AC04)
     (raised,) = list_exceptions(session, kind=KIND)
 
     note = "the bank confirms the credit on 05/08; its rejection was sent in error"
@@ -300,14 +296,9 @@ def test_finance_acknowledges_a_contradiction_with_a_note_after_asking_the_provi
 
 
 def test_a_contradiction_is_not_written_off_and_a_settled_payout_is_not_marked_returned_through_it(
-    session, session_factory, approved, dispatcher, sandbox
+    session, answered_after_callback
 ):
-    batch, (person,) = approved(1)
-    (payout,) = payouts_in(session, batch.id)
-    adapter = CallbacksFirst(
-        sandbox, session_factory, says={payout.payout_key: (PayoutStatus.REJECTED, ReasonCode.AC04)}
-    )
-    dispatcher(adapter=adapter).dispatch(batch.id)
+    _batch, (person,), payout = answered_after_callback(PayoutStatus.REJECTED, ReasonCode.AC04)
     session.expire_all()  # as a finance user's own request reads it
     (raised,) = list_exceptions(session, kind=KIND)
 
